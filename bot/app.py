@@ -1,0 +1,99 @@
+"""Build the aiohttp application: join the routers and own the shared clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from gidgethub import routing, sansio
+
+from bot.auth import GitHubApp, key_fingerprint
+from bot.context import BotContext, limits_from
+from bot.deploys import Deployer
+from bot.logs import ContextLogger, get_logger
+from bot.settings import Settings
+from bot.webhook import make_view
+from bot.worker import DeliveryQueue
+from handlers import deployment, status
+from k8s.client import load_configuration, open_client
+
+ROUTER = routing.Router(status.router, deployment.router)
+GITHUB_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+SETTINGS = web.AppKey("settings", Settings)
+CONTEXT = web.AppKey("context", BotContext)
+QUEUE = web.AppKey("queue", DeliveryQueue)
+
+logger = get_logger(__name__)
+
+
+async def dispatch(
+    context: BotContext, event: sansio.Event, log: ContextLogger
+) -> None:
+    """Run every handler registered for the event with a client for its installation."""
+    if not ROUTER.fetch(event):
+        log.debug("No handler for this event; ignored.")
+        return
+    installation = (event.data.get("installation") or {}).get("id")
+    if installation is None:
+        log.warning("The delivery names no installation; ignored.")
+        return
+    gh = await context.github.client(installation)
+    await ROUTER.dispatch(event, gh, context=context, logger=log)
+
+
+async def _clients(app: web.Application) -> AsyncIterator[None]:
+    """Open the GitHub session, the Kubernetes client, the deployer and workers."""
+    settings = app[SETTINGS]
+    configuration = await load_configuration(settings.kubeconfig)
+    private_key = settings.github_private_key.get_secret_value()
+    async with (
+        aiohttp.ClientSession(timeout=GITHUB_TIMEOUT) as session,
+        open_client(configuration) as kube,
+    ):
+        github_app = GitHubApp(
+            session,
+            app_id=settings.github_app_id,
+            private_key=private_key,
+            api_url=settings.api_url,
+        )
+        deployer = Deployer(settings, github_app, kube, limits_from(settings))
+        app[CONTEXT] = BotContext(settings, github_app, kube, deployer)
+        queue = app[QUEUE]
+        queue.start()
+        logger.info(
+            "Cite started: app %s, key %s, GitHub API %s, Kubernetes API %s.",
+            settings.github_app_id,
+            key_fingerprint(private_key),
+            settings.api_url,
+            configuration.host,
+        )
+        try:
+            yield
+        finally:
+            await queue.stop()
+            await deployer.stop()
+            logger.info("Cite stopped.")
+
+
+async def _health(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+def make_app(settings: Settings) -> web.Application:
+    """Return the bot's application; clients open on start-up and close on cleanup."""
+    app = web.Application()
+    app[SETTINGS] = settings
+    queue = DeliveryQueue(
+        lambda event, log: dispatch(app[CONTEXT], event, log),
+        workers=settings.workers,
+        size=settings.queue_size,
+        memory_seconds=settings.delivery_memory,
+    )
+    app[QUEUE] = queue
+    app.cleanup_ctx.append(_clients)
+    secret = settings.github_webhook_secret.get_secret_value()
+    app.router.add_post("/webhooks", make_view(queue, secret))
+    app.router.add_get("/healthz", _health)
+    return app

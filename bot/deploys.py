@@ -1,0 +1,370 @@
+"""Execute GitHub deployments: start the release, wait until Ready, switch traffic.
+
+Every deployment, whoever created it, runs through here, and each step is
+reported as a deployment status and a ``cite/deploy`` commit status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes_asyncio import client
+
+from bot import github
+from bot.auth import GitHubApp
+from bot.github import GitHubError
+from bot.logs import ContextLogger
+from bot.repo_config import (
+    CONFIG_PATH,
+    ConfigError,
+    Limits,
+    RepoConfig,
+    parse_config,
+    pod_resources,
+)
+from bot.settings import Settings
+from k8s import releases
+from k8s.errors import KubernetesError
+from k8s.manifests import ReleaseSpec, Target
+from k8s.names import namespace_name, service_name
+
+DEPLOY_CONTEXT = "cite/deploy"
+# Deployment states after which the bot has started or finished a deployment.
+HANDLED_STATES = frozenset({"in_progress", "success", "failure", "error", "inactive"})
+REPORT_TIMEOUT_SECONDS = 10
+
+STARTING = "Starting release {release} of {sha}"
+WAITING = "Waiting for {replicas} pod(s) of {release} to become Ready"
+LIVE = "{release} is live in {environment}"
+FAILED = "{release} failed: {reason}. Traffic stays on the previous release."
+NO_CONFIG = f"No {CONFIG_PATH} at {{sha}}; add it to deploy this repository."
+BAD_CONFIG = f"Invalid {CONFIG_PATH}: {{reason}}"
+NO_BRANCH = (
+    "Cannot tell which branch {sha} belongs to: create the deployment with a "
+    "branch as ref or a payload naming the branch."
+)
+CLUSTER_ERROR = "Kubernetes API error: {reason}. Redeploy to retry."
+SUPERSEDED = "Superseded: {reason}."
+STOPPED = "Cite stopped before this deploy finished; redeploy to retry."
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class DeploymentJob:
+    """One GitHub deployment to execute, as the ``deployment`` event gives it."""
+
+    installation_id: int
+    owner: str
+    repo: str
+    default_branch: str
+    deployment_id: int
+    sha: str
+    ref: str
+    environment: str
+    payload: dict[str, Any]
+
+    @classmethod
+    def from_event(cls, data: dict[str, Any]) -> DeploymentJob:
+        """Build a job from a ``deployment`` webhook payload."""
+        deployment = data["deployment"]
+        repository = data["repository"]
+        payload = deployment.get("payload") or {}
+        if isinstance(payload, str):
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                payload = {}
+        return cls(
+            installation_id=data["installation"]["id"],
+            owner=repository["owner"]["login"],
+            repo=repository["name"],
+            default_branch=repository.get("default_branch") or "main",
+            deployment_id=deployment["id"],
+            sha=deployment["sha"],
+            ref=deployment["ref"],
+            environment=deployment["environment"],
+            payload=payload if isinstance(payload, dict) else {},
+        )
+
+    @property
+    def branch(self) -> str | None:
+        """The branch whose Service this deployment serves."""
+        cite = self.payload.get("cite")
+        if isinstance(cite, dict) and isinstance(cite.get("branch"), str):
+            return cite["branch"]
+        if self.ref != self.sha and not _SHA.match(self.ref):
+            return self.ref.removeprefix("refs/heads/")
+        return None
+
+
+class Reporter:
+    """Send a deployment's progress to GitHub; a failed report is only logged."""
+
+    def __init__(self, app: GitHubApp, job: DeploymentJob, logger: ContextLogger):
+        self._app = app
+        self._job = job
+        self._logger = logger
+
+    async def report(
+        self,
+        state: str,
+        description: str,
+        *,
+        commit_state: str | None = None,
+        environment_url: str | None = None,
+    ) -> None:
+        """Add a deployment status and, when given, a ``cite/deploy`` commit status."""
+        job = self._job
+        try:
+            async with asyncio.timeout(REPORT_TIMEOUT_SECONDS):
+                gh = await self._app.client(job.installation_id)
+                await github.create_deployment_status(
+                    gh,
+                    job.owner,
+                    job.repo,
+                    job.deployment_id,
+                    state=state,
+                    description=description,
+                    environment_url=environment_url,
+                )
+                if commit_state:
+                    await github.create_commit_status(
+                        gh,
+                        job.owner,
+                        job.repo,
+                        job.sha,
+                        state=commit_state,
+                        context=DEPLOY_CONTEXT,
+                        description=description,
+                        target_url=environment_url,
+                    )
+        except (GitHubError, TimeoutError) as error:
+            self._logger.error(
+                "Reporting %s to GitHub failed: %s", state, error or "timed out"
+            )
+
+
+class Deployer:
+    """Run deployments as tracked background tasks, one at a time per Service.
+
+    A deployment that waited behind a newer one for the same Service is not
+    executed: the newest intent wins.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        github_app: GitHubApp,
+        kube: client.ApiClient,
+        limits: Limits,
+    ) -> None:
+        self._settings = settings
+        self._github = github_app
+        self._kube = kube
+        self._limits = limits
+        self._slots = asyncio.Semaphore(settings.max_concurrent_deploys)
+        self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
+            asyncio.Lock
+        )
+        self._newest: dict[tuple[str, str], int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, job: DeploymentJob, logger: ContextLogger) -> asyncio.Task[None]:
+        """Start executing a deployment in the background."""
+        logger = logger.bind(
+            deployment=job.deployment_id, sha=job.sha[:7], environment=job.environment
+        )
+        task = asyncio.create_task(
+            self._guarded(job, logger), name=f"deployment-{job.deployment_id}"
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def wait_idle(self) -> None:
+        """Wait until no deployment is running."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Cancel running deployments; each reports that it was stopped."""
+        for task in list(self._tasks):
+            task.cancel()
+        await self.wait_idle()
+
+    async def _guarded(self, job: DeploymentJob, logger: ContextLogger) -> None:
+        reporter = Reporter(self._github, job, logger)
+        try:
+            async with self._slots:
+                await self._execute(job, reporter, logger)
+        except asyncio.CancelledError:
+            logger.warning("Stopped during the deploy.")
+            await asyncio.shield(
+                reporter.report("error", STOPPED, commit_state="error")
+            )
+            raise
+        except Exception:
+            logger.exception("The deploy failed unexpectedly.")
+            await reporter.report(
+                "error",
+                "Cite failed unexpectedly; the bot's log has the details. "
+                "Redeploy to retry.",
+                commit_state="error",
+            )
+
+    async def _execute(
+        self, job: DeploymentJob, reporter: Reporter, logger: ContextLogger
+    ) -> None:
+        gh = await self._github.client(job.installation_id)
+        statuses = await github.list_deployment_statuses(
+            gh, job.owner, job.repo, job.deployment_id
+        )
+        if any(status["state"] in HANDLED_STATES for status in statuses):
+            logger.info("Deployment was handled already; nothing to do.")
+            return
+        spec = await self._prepare(gh, job, reporter)
+        if spec is None:
+            return
+        key = (spec.target.namespace, spec.target.service)
+        self._newest[key] = max(self._newest.get(key, 0), job.deployment_id)
+        async with self._locks[key]:
+            if self._newest[key] > job.deployment_id:
+                reason = f"deployment {self._newest[key]} is newer"
+                logger.info("Skipped: %s.", reason)
+                await reporter.report("inactive", SUPERSEDED.format(reason=reason))
+                return
+            await self._roll_out(spec, reporter, logger)
+
+    async def _prepare(
+        self, gh: Any, job: DeploymentJob, reporter: Reporter
+    ) -> ReleaseSpec | None:
+        """Read the config at the commit and build the release, or report why not."""
+        sha = job.sha[:7]
+        text = await github.read_file(gh, job.owner, job.repo, CONFIG_PATH, job.sha)
+        if text is None:
+            await reporter.report(
+                "failure", NO_CONFIG.format(sha=sha), commit_state="failure"
+            )
+            return None
+        try:
+            config = parse_config(text, self._limits)
+        except ConfigError as error:
+            await reporter.report(
+                "failure", BAD_CONFIG.format(reason=error), commit_state="failure"
+            )
+            return None
+        branch = job.branch
+        if branch is None:
+            await reporter.report(
+                "failure", NO_BRANCH.format(sha=sha), commit_state="failure"
+            )
+            return None
+        return self._release_spec(job, config, branch)
+
+    def _release_spec(
+        self, job: DeploymentJob, config: RepoConfig, branch: str
+    ) -> ReleaseSpec:
+        target = Target(
+            namespace=namespace_name(self._settings.namespace_prefix, job.owner),
+            service=service_name(job.repo, branch),
+            owner=job.owner,
+            repository=job.repo,
+            branch=branch,
+            environment=job.environment,
+        )
+        cite = job.payload.get("cite")
+        image = cite.get("image") if isinstance(cite, dict) else None
+        if not isinstance(image, str) or not image:
+            image = config.image_for(
+                owner=job.owner,
+                repo=job.repo,
+                sha=job.sha,
+                branch=branch,
+                registry=self._settings.registry,
+            )
+        resources = pod_resources(config, self._limits)
+        return ReleaseSpec(
+            target=target,
+            sha=job.sha,
+            image=image,
+            port=config.port,
+            replicas=config.replicas,
+            cpu=resources.cpu,
+            memory=resources.memory,
+            readiness_path=config.readiness_path,
+            env=dict(config.env),
+            deployment_id=job.deployment_id,
+        )
+
+    async def _roll_out(
+        self, spec: ReleaseSpec, reporter: Reporter, logger: ContextLogger
+    ) -> None:
+        """Start the release next to the live one, wait, then switch the Service."""
+        target = spec.target
+        logger = logger.bind(release=spec.name)
+        text = {"release": spec.name, "sha": spec.sha[:7], "replicas": spec.replicas}
+        await reporter.report(
+            "in_progress", STARTING.format(**text), commit_state="pending"
+        )
+        try:
+            await releases.ensure_namespace(self._kube, target.namespace, target.owner)
+            await releases.ensure_service(self._kube, target, spec.port)
+            created = await releases.create_release(self._kube, spec)
+            logger.info("%s the release.", "Created" if created else "Reused")
+            await reporter.report("in_progress", WAITING.format(**text))
+            await releases.wait_until_ready(
+                self._kube, spec, self._settings.ready_timeout
+            )
+            switch = await releases.switch_service(self._kube, spec)
+        except releases.ReleaseFailed as failure:
+            await self._discard(spec, logger)
+            logger.warning("Release failed: %s", failure)
+            description = FAILED.format(release=spec.name, reason=failure)
+            await reporter.report("failure", description, commit_state="failure")
+            return
+        except releases.Superseded as superseded:
+            logger.info("Not switching: %s.", superseded)
+            await reporter.report("inactive", SUPERSEDED.format(reason=superseded))
+            return
+        except KubernetesError as error:
+            logger.error("Kubernetes API request failed: %s", error)
+            description = CLUSTER_ERROR.format(reason=error)
+            await reporter.report("error", description, commit_state="error")
+            return
+
+        if switch.previous:
+            await releases.mark_unselected(
+                self._kube, target.namespace, switch.previous
+            )
+        logger.info(
+            "Service %s now selects %s (previously %s).",
+            target.service,
+            spec.name,
+            switch.previous or "nothing",
+        )
+        url = self._settings.environment_url.format(
+            service=target.service,
+            namespace=target.namespace,
+            environment=target.environment,
+            repo=target.repository,
+        )
+        description = LIVE.format(release=spec.name, environment=target.environment)
+        await reporter.report(
+            "success", description, commit_state="success", environment_url=url
+        )
+
+    async def _discard(self, spec: ReleaseSpec, logger: ContextLogger) -> None:
+        """Remove a failed release unless its Service selects it."""
+        try:
+            if await releases.is_selected(self._kube, spec):
+                return
+            await releases.delete_release(self._kube, spec.target.namespace, spec.name)
+            logger.info("Removed the failed release.")
+        except KubernetesError as error:
+            logger.error("Removing the failed release failed: %s", error)

@@ -1,0 +1,186 @@
+"""Call the GitHub REST API for statuses, deployments and files, with Cite's errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import gidgethub
+from gidgethub.abc import GitHubAPI
+
+USER_AGENT = "cite-bot"
+# GitHub rejects longer commit and deployment status descriptions with 422.
+MAX_DESCRIPTION = 140
+ELLIPSIS = "…"
+
+
+class GitHubError(Exception):
+    """A GitHub API request failed; ``status`` is the HTTP code, if any."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubNotFound(GitHubError):
+    """GitHub answered 404: no such repository, file, ref or deployment."""
+
+
+@contextmanager
+def github_errors() -> Iterator[None]:
+    """Raise GitHubError subclasses in place of gidgethub's and aiohttp's errors."""
+    try:
+        yield
+    except gidgethub.HTTPException as error:
+        status = int(error.status_code)
+        message = f"GitHub answered {status}: {error}"
+        kind = GitHubNotFound if status == 404 else GitHubError
+        raise kind(message, status) from error
+    except gidgethub.GitHubException as error:
+        raise GitHubError(f"GitHub request failed: {error}") from error
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise GitHubError(f"GitHub could not be reached: {error!r}") from error
+
+
+def shorten(text: str, limit: int = MAX_DESCRIPTION) -> str:
+    """Cut text to GitHub's description limit, marking the cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+async def read_file(
+    gh: GitHubAPI, owner: str, repo: str, path: str, ref: str
+) -> str | None:
+    """Return a file's text at a ref, or None when the file does not exist."""
+    try:
+        with github_errors():
+            content = await gh.getitem(
+                "/repos/{owner}/{repo}/contents/{+path}{?ref}",
+                {"owner": owner, "repo": repo, "path": path, "ref": ref},
+            )
+    except GitHubNotFound:
+        return None
+    if not isinstance(content, dict) or content.get("type") != "file":
+        return None
+    try:
+        return base64.b64decode(content.get("content", "")).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as error:
+        raise GitHubError(f"{path} at {ref} is not UTF-8 text") from error
+
+
+async def create_commit_status(
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    sha: str,
+    *,
+    state: str,
+    context: str,
+    description: str,
+    target_url: str | None = None,
+) -> None:
+    """Set a commit status; the description is shortened to GitHub's limit."""
+    data: dict[str, Any] = {
+        "state": state,
+        "context": context,
+        "description": shorten(description),
+    }
+    if target_url:
+        data["target_url"] = target_url
+    with github_errors():
+        await gh.post(
+            "/repos/{owner}/{repo}/statuses/{sha}",
+            {"owner": owner, "repo": repo, "sha": sha},
+            data=data,
+        )
+
+
+async def find_deployments(
+    gh: GitHubAPI, owner: str, repo: str, *, sha: str, environment: str
+) -> list[dict[str, Any]]:
+    """Return the deployments of a commit to an environment, newest first."""
+    with github_errors():
+        return [
+            item
+            async for item in gh.getiter(
+                "/repos/{owner}/{repo}/deployments{?sha,environment}",
+                {"owner": owner, "repo": repo, "sha": sha, "environment": environment},
+            )
+        ]
+
+
+async def create_deployment(
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    *,
+    sha: str,
+    environment: str,
+    payload: dict[str, Any],
+    description: str,
+    required_contexts: list[str],
+) -> dict[str, Any]:
+    """Create a deployment of exactly this commit.
+
+    ``auto_merge`` is off because merging the default branch into the ref would
+    deploy a commit nobody built; the required contexts are named explicitly.
+    """
+    data = {
+        "ref": sha,
+        "environment": environment,
+        "payload": payload,
+        "description": shorten(description),
+        "auto_merge": False,
+        "required_contexts": required_contexts,
+        "transient_environment": False,
+        "production_environment": environment == "production",
+    }
+    with github_errors():
+        return await gh.post(
+            "/repos/{owner}/{repo}/deployments",
+            {"owner": owner, "repo": repo},
+            data=data,
+        )
+
+
+async def list_deployment_statuses(
+    gh: GitHubAPI, owner: str, repo: str, deployment_id: int
+) -> list[dict[str, Any]]:
+    """Return a deployment's statuses, newest first."""
+    with github_errors():
+        return [
+            item
+            async for item in gh.getiter(
+                "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+                {"owner": owner, "repo": repo, "deployment_id": deployment_id},
+            )
+        ]
+
+
+async def create_deployment_status(
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    deployment_id: int,
+    *,
+    state: str,
+    description: str,
+    environment_url: str | None = None,
+    log_url: str | None = None,
+) -> None:
+    """Add a status to a deployment; the description is shortened to fit."""
+    data: dict[str, Any] = {"state": state, "description": shorten(description)}
+    if environment_url:
+        data["environment_url"] = environment_url
+    if log_url:
+        data["log_url"] = log_url
+    with github_errors():
+        await gh.post(
+            "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses",
+            {"owner": owner, "repo": repo, "deployment_id": deployment_id},
+            data=data,
+        )

@@ -1,0 +1,1 @@
+"""gidgethub routers, one module per event family; ``bot.app`` joins them."""

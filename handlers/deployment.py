@@ -1,0 +1,28 @@
+"""Execute every GitHub deployment that is created, whoever created it."""
+
+from __future__ import annotations
+
+from gidgethub import routing, sansio
+from gidgethub.abc import GitHubAPI
+
+from bot.context import BotContext
+from bot.deploys import DeploymentJob
+from bot.logs import ContextLogger
+
+router = routing.Router()
+
+
+@router.register("deployment", action="created")
+async def start_deployment(
+    event: sansio.Event,
+    gh: GitHubAPI,
+    *,
+    context: BotContext,
+    logger: ContextLogger,
+) -> None:
+    """Hand a new deployment to the deployer, which runs it in the background."""
+    task = event.data["deployment"].get("task") or "deploy"
+    if not task.startswith("deploy"):
+        logger.info("Ignoring deployment task %r.", task)
+        return
+    context.deployer.start(DeploymentJob.from_event(event.data), logger)
