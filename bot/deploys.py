@@ -192,6 +192,10 @@ class Deployer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def is_idle(self) -> bool:
+        """Return whether no deployment is running."""
+        return not self._tasks
+
     async def stop(self) -> None:
         """Cancel running deployments; each reports that it was stopped."""
         for task in list(self._tasks):

@@ -42,6 +42,7 @@ class DeliveryQueue:
         self._seen: TTLCache[str, bool] = TTLCache(
             maxsize=MAX_REMEMBERED_DELIVERIES, ttl=memory_seconds
         )
+        self._unfinished = 0
         self._worker_count = workers
         self._workers: list[asyncio.Task[None]] = []
         self._logger = get_logger(__name__)
@@ -55,11 +56,16 @@ class DeliveryQueue:
         except asyncio.QueueFull:
             return Admission.FULL
         self._seen[event.delivery_id] = True
+        self._unfinished += 1
         return Admission.QUEUED
 
     async def join(self) -> None:
         """Wait until every queued delivery has been handled."""
         await self._queue.join()
+
+    def is_idle(self) -> bool:
+        """Return whether no delivery is queued or being handled."""
+        return self._unfinished == 0
 
     def start(self) -> None:
         """Start the workers."""
@@ -93,4 +99,5 @@ class DeliveryQueue:
                 self._seen.pop(event.delivery_id, None)
                 logger.exception("Handling the delivery failed.")
             finally:
+                self._unfinished -= 1
                 self._queue.task_done()
