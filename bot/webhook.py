@@ -1,4 +1,4 @@
-"""The webhook endpoint: verify, parse and queue each delivery, then answer."""
+"""The webhook endpoint: verify, parse and queue each delivery, then respond."""
 
 from __future__ import annotations
 

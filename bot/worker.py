@@ -17,7 +17,7 @@ Handle = Callable[[sansio.Event, ContextLogger], Awaitable[None]]
 
 
 class Admission(enum.Enum):
-    """What became of a delivery handed to the queue."""
+    """The outcome of handing a delivery to the queue."""
 
     QUEUED = "queued"
     DUPLICATE = "duplicate"

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 
 class ReleaseFailed(Exception):
-    """A release cannot become Ready; the message says why, for people."""
+    """A release cannot become Ready; the message states the reason for people."""
 
 
 class Superseded(Exception):
