@@ -1,0 +1,1 @@
+"""The demo: Cite with its GitHub and cluster simulators, playing a deploy."""
