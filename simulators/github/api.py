@@ -28,7 +28,7 @@ def build_app(simulator: GitHubSimulator) -> web.Application:
     app.router.add_route("*", "/{tail:.*}", _unknown_route)
 
     async def close_webhooks(_: web.Application) -> None:
-        await simulator.webhooks.close()
+        await simulator.close()
 
     app.on_cleanup.append(close_webhooks)
     return app

@@ -25,6 +25,7 @@ _ROOT_URI = "urn:github-rest-description"
 _NULLABLE_ERRATA = [
     ("status", "description"),
     ("status", "target_url"),
+    ("simple-commit-status", "target_url"),
 ]
 
 
@@ -129,10 +130,16 @@ class Description:
         if operation is None:
             return [f"no operation describes {method} {path}"]
         responses = operation.spec["responses"]
-        if str(status) not in responses:
+        if str(status) in responses:
+            content = self.resolve(responses[str(status)]).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+        elif status >= 400:
+            # Some errors GitHub sends are missing from the description; they
+            # still have the shape of its other errors.
+            name = "validation-error" if status == 422 else "basic-error"
+            schema = {"$ref": f"#/components/schemas/{name}"}
+        else:
             return [f"status {status} is not described for {method} {path}"]
-        content = self.resolve(responses[str(status)]).get("content", {})
-        schema = content.get("application/json", {}).get("schema")
         if schema is None:
             return []
         # The schema is copied into a wrapper that resolves against the document.

@@ -288,6 +288,14 @@ class GitHubSimulator:
         or None when the delivery failed."""
         return await self.webhooks.deliver(event, payload, delivery_id)
 
+    async def close(self) -> None:
+        """Let deliveries in flight finish for up to a second, cancel the rest.
+
+        The application from make_app() does this on cleanup; call it when
+        the simulator sent webhooks without being served.
+        """
+        await self.webhooks.close()
+
     def is_idle(self) -> bool:
         """Return whether no webhook delivery is in flight."""
         return self.webhooks.is_idle()

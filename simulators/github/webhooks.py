@@ -75,7 +75,6 @@ class WebhookSender:
         self.deliveries: list[Delivery] = []
         self._on_change = on_change
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._session: aiohttp.ClientSession | None = None
 
     def headers(self, event: str, delivery_id: str, body: bytes) -> dict[str, str]:
         return {
@@ -157,24 +156,19 @@ class WebhookSender:
 
     async def _post(self, url: str, delivery: Delivery) -> None:
         headers = self.headers(delivery.event, delivery.delivery_id, delivery.body)
+        # A session per delivery: nothing outlives it, whoever awaits it.
+        timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
         try:
-            async with self._client().post(
-                url, data=delivery.body, headers=headers
-            ) as response:
+            async with (
+                aiohttp.ClientSession(timeout=timeout, trust_env=False) as session,
+                session.post(url, data=delivery.body, headers=headers) as response,
+            ):
                 await response.read()
                 delivery.status = response.status
         except TimeoutError:
             delivery.error = f"timed out after {DELIVERY_TIMEOUT:g} s"
         except aiohttp.ClientError as error:
             delivery.error = f"{type(error).__name__}: {error}"
-
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT),
-                trust_env=False,
-            )
-        return self._session
 
     def is_idle(self) -> bool:
         """Return whether no delivery is in flight."""
@@ -193,6 +187,3 @@ class WebhookSender:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
-            self._session = None

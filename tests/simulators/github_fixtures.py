@@ -158,13 +158,15 @@ async def receiver(aiohttp_server) -> Receiver:
 
 
 @pytest.fixture
-def sim(key: KeyPair, receiver: Receiver) -> GitHubSimulator:
-    return GitHubSimulator(
+async def sim(key: KeyPair, receiver: Receiver):
+    simulator = GitHubSimulator(
         app_id=APP_ID,
         app_public_key_pem=key.public_pem,
         webhook_secret=SECRET,
         webhook_url=receiver.url,
     )
+    yield simulator
+    await simulator.close()
 
 
 @pytest.fixture
