@@ -11,6 +11,8 @@ from aiohttp import web
 from simulators.github.auth import App, Authenticator, Installation
 from simulators.github.deployments import AutoMerge
 from simulators.github.errors import GitHubError
+from simulators.github.issue_json import IssueRenderer
+from simulators.github.issues import DEFAULT_USER, IssueActions
 from simulators.github.middleware import RequestRecord
 from simulators.github.payloads import PayloadBuilder
 from simulators.github.representations import Representer
@@ -25,10 +27,8 @@ from simulators.github.state import (
 from simulators.github.statuses import create_status, statuses_of
 from simulators.github.webhooks import Delivery, WebhookSender
 
-DEFAULT_USER = "octocat"
 
-
-class GitHubSimulator:
+class GitHubSimulator(IssueActions):
     """A GitHub that serves the REST API and sends the app's webhooks.
 
     Serve make_app() on loopback, then set base_url to the served URL so that
@@ -60,6 +60,7 @@ class GitHubSimulator:
         self.rate_limit = rate_limit
         self.representer = Representer(base_url, self.app)
         self.payloads = PayloadBuilder(self.representer, self.installation_for)
+        self.issue_json = IssueRenderer(self.payloads)
         self.webhooks = WebhookSender(
             secret=webhook_secret, app_id=app_id, on_change=self.notify
         )

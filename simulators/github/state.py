@@ -149,7 +149,17 @@ class IssueComment:
     created_at: datetime
     updated_at: datetime
     via_app: bool
-    reactions: list[tuple[str, Account]] = field(default_factory=list)
+    reactions: list[Reaction] = field(default_factory=list)
+
+
+@dataclass
+class Reaction:
+    """An emoji reaction to a comment."""
+
+    id: int
+    content: str
+    user: Account
+    created_at: datetime
 
 
 @dataclass
