@@ -1,0 +1,164 @@
+"""The ReplicaSet controller: create and delete pods to match spec.replicas."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from simulators.cluster.clock import parse_time
+from simulators.cluster.controller import Controller, controller_reference, owner_uids
+from simulators.cluster.defaults import initial_status
+from simulators.cluster.errors import ApiError
+from simulators.cluster.names import generate_name
+from simulators.cluster.pods import is_active, is_ready, qos_class, ready_since
+from simulators.cluster.resources import BY_PLURAL
+
+PODS = BY_PLURAL["pods"]
+REPLICA_SETS = BY_PLURAL["replicasets"]
+COMPONENT = "replicaset-controller"
+
+
+def _deletion_rank(pod: dict[str, Any]) -> tuple[int, int, int, str]:
+    """Order pods for scale-down: unscheduled, pending, not ready, then newest."""
+    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}
+    return (
+        1 if pod["spec"].get("nodeName") else 0,
+        phase_rank.get(pod.get("status", {}).get("phase", "Pending"), 0),
+        1 if is_ready(pod) else 0,
+        "".join(chr(0x10FFFF - ord(c)) for c in pod["metadata"]["creationTimestamp"]),
+    )
+
+
+class ReplicaSetController(Controller):
+    """Keep spec.replicas active pods per ReplicaSet and report their counts."""
+
+    name = COMPONENT
+    watched = ("replicasets", "pods")
+
+    def sync(self) -> None:
+        for rs in self.store.list("replicasets"):
+            if "deletionTimestamp" in rs["metadata"]:
+                continue
+            try:
+                self.sync_replica_set(rs)
+            except ApiError:
+                # A client changed the ReplicaSet meanwhile; retry on the next pass.
+                self.wake()
+
+    def _owned_pods(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
+        metadata = rs["metadata"]
+        return [
+            pod
+            for pod in self.store.list("pods", metadata["namespace"])
+            if metadata["uid"] in owner_uids(pod, controller_only=True)
+        ]
+
+    def sync_replica_set(self, rs: dict[str, Any]) -> None:
+        active = [pod for pod in self._owned_pods(rs) if is_active(pod)]
+        difference = rs["spec"].get("replicas", 1) - len(active)
+        if difference > 0:
+            for _ in range(difference):
+                if not self._create_pod(rs):
+                    break
+        elif difference < 0:
+            for pod in sorted(active, key=_deletion_rank)[:-difference]:
+                self._delete_pod(rs, pod)
+        self._write_status(rs)
+
+    def _create_pod(self, rs: dict[str, Any]) -> bool:
+        template = copy.deepcopy(rs["spec"]["template"])
+        metadata = template.get("metadata") or {}
+        prefix = f"{rs['metadata']['name']}-"
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": generate_name(prefix),
+                "generateName": prefix,
+                "namespace": rs["metadata"]["namespace"],
+                "labels": metadata.get("labels") or {},
+                "ownerReferences": [controller_reference(rs)],
+            },
+            "spec": template["spec"],
+            "status": initial_status("Pod"),
+        }
+        if metadata.get("annotations"):
+            pod["metadata"]["annotations"] = metadata["annotations"]
+        pod["status"]["qosClass"] = qos_class(pod["spec"])
+        try:
+            created = self.registry.create(PODS, pod)
+        except ApiError as error:
+            self.registry.record_event(
+                rs,
+                "Warning",
+                "FailedCreate",
+                f"Error creating: {error.message}",
+                COMPONENT,
+            )
+            return False
+        self.registry.record_event(
+            rs,
+            "Normal",
+            "SuccessfulCreate",
+            f"Created pod: {created['metadata']['name']}",
+            COMPONENT,
+        )
+        return True
+
+    def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
+        metadata = pod["metadata"]
+        try:
+            self.registry.delete(PODS, metadata["namespace"], metadata["name"])
+        except ApiError:
+            return
+        self.registry.record_event(
+            rs,
+            "Normal",
+            "SuccessfulDelete",
+            f"Deleted pod: {metadata['name']}",
+            COMPONENT,
+        )
+
+    def _write_status(self, rs: dict[str, Any]) -> None:
+        current = self.store.get(
+            "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]
+        )
+        if current is None:
+            return
+        active = [pod for pod in self._owned_pods(current) if is_active(pod)]
+        template_labels = (current["spec"]["template"].get("metadata") or {}).get(
+            "labels"
+        ) or {}
+        min_ready = current["spec"].get("minReadySeconds", 0)
+        now = self.clock.now()
+        available = 0
+        for pod in active:
+            since = ready_since(pod)
+            if since is None:
+                continue
+            waited = (now - parse_time(since)).total_seconds()
+            if waited >= min_ready:
+                available += 1
+            else:
+                self.wake_after(min_ready - waited)
+        counts = {
+            "fullyLabeledReplicas": sum(
+                1
+                for pod in active
+                if all(
+                    (pod["metadata"].get("labels") or {}).get(key) == value
+                    for key, value in template_labels.items()
+                )
+            ),
+            "readyReplicas": sum(1 for pod in active if is_ready(pod)),
+            "availableReplicas": available,
+        }
+        status: dict[str, Any] = {"replicas": len(active)}
+        status.update({key: value for key, value in counts.items() if value})
+        status["observedGeneration"] = current["metadata"].get("generation", 1)
+        if current.get("status", {}).get("conditions"):
+            status["conditions"] = current["status"]["conditions"]
+        if status != current.get("status"):
+            updated = copy.deepcopy(current)
+            updated["status"] = status
+            self.registry.update(REPLICA_SETS, updated, current)

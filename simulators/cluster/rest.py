@@ -1,0 +1,499 @@
+"""REST verbs on resources: get, list, create, replace, patch and delete."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from simulators.cluster import patch as patching
+from simulators.cluster.defaults import apply_defaults, initial_status
+from simulators.cluster.errors import (
+    ApiError,
+    FieldError,
+    bad_request,
+    conflict,
+    invalid,
+    invalid_value,
+    not_found,
+    required,
+)
+from simulators.cluster.names import generate_name
+from simulators.cluster.pods import qos_class
+from simulators.cluster.registry import Registry
+from simulators.cluster.resources import ResourceType
+from simulators.cluster.selectors import field_matcher, label_matcher
+from simulators.cluster.services import ClusterIPAllocator
+from simulators.cluster.settings import ClusterSettings
+from simulators.cluster.store import Store
+from simulators.cluster.validation import (
+    check_kind,
+    check_schema,
+    validate_create,
+    validate_update,
+)
+
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+_BODY_TYPES = ("application/json", "application/yaml", "")
+_PROPAGATION = ("Foreground", "Background", "Orphan")
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    """Parse a query flag with the spellings Go's strconv.ParseBool accepts."""
+    if value is None:
+        return False
+    if value in _TRUE or value == "":
+        return True
+    if value in _FALSE:
+        return False
+    raise bad_request(f'invalid value "{value}" for parameter {name}: invalid syntax')
+
+
+def parse_int(value: str | None, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError as error:
+        raise bad_request(f"{name}: invalid value {value!r}: invalid syntax") from error
+
+
+def strip_list_item(obj: dict[str, Any]) -> dict[str, Any]:
+    """Drop kind and apiVersion, which list items do not carry."""
+    obj.pop("kind", None)
+    obj.pop("apiVersion", None)
+    return obj
+
+
+async def read_body(request: web.Request) -> Any:
+    """Decode a JSON or YAML request body; 415 for other media types."""
+    if request.content_type not in _BODY_TYPES:
+        raise ApiError(
+            415,
+            "the body of the request was in an unknown format - accepted media "
+            "types include: application/json, application/yaml, "
+            "application/vnd.kubernetes.protobuf, application/cbor",
+        )
+    raw = await request.read()
+    try:
+        if request.content_type == "application/yaml":
+            return yaml.safe_load(raw)
+        return json.loads(raw) if raw else None
+    except (ValueError, yaml.YAMLError) as error:
+        raise bad_request(f"error decoding request body: {error}") from error
+
+
+def encode_continue(resource_version: int, last_key: str) -> str:
+    token = json.dumps(
+        {"v": "meta.k8s.io/v1", "rv": resource_version, "start": last_key}
+    )
+    return base64.urlsafe_b64encode(token.encode()).decode()
+
+
+def decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise bad_request(f"continue key is not valid: {error}") from error
+
+
+class Rest:
+    """Handlers of the resource verbs, shared by every resource type."""
+
+    def __init__(
+        self, store: Store, registry: Registry, settings: ClusterSettings
+    ) -> None:
+        self.store = store
+        self.registry = registry
+        self.settings = settings
+        self.cluster_ips = ClusterIPAllocator(store)
+
+    # Reads
+
+    def get(
+        self, resource: ResourceType, namespace: str | None, name: str
+    ) -> dict[str, Any]:
+        obj = self.store.get(resource.plural, namespace, name)
+        if obj is None:
+            raise not_found(resource.plural, resource.group, name)
+        return obj
+
+    async def list(
+        self, resource: ResourceType, namespace: str | None, query: Any
+    ) -> dict[str, Any]:
+        """Return a <Kind>List, paged with limit and continue."""
+        await self.wait_for_version(query.get("resourceVersion"))
+        labels = label_matcher(query.get("labelSelector"))
+        fields = field_matcher(query.get("fieldSelector"), resource.plural)
+        items = [
+            obj
+            for obj in self.store.list(resource.plural, namespace)
+            if labels(obj) and fields(obj)
+        ]
+        list_version = self.store.resource_version
+        start = ""
+        token = query.get("continue")
+        if token:
+            list_version, start = decode_continue(token)
+            self._check_continue_version(list_version)
+        items = [obj for obj in items if _sort_key(obj) > start]
+        metadata: dict[str, Any] = {"resourceVersion": str(list_version)}
+        limit = parse_int(query.get("limit"), "limit")
+        if limit and limit > 0 and len(items) > limit:
+            metadata["continue"] = encode_continue(
+                list_version, _sort_key(items[limit - 1])
+            )
+            metadata["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
+        return {
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version,
+            "metadata": metadata,
+            "items": [strip_list_item(obj) for obj in items],
+        }
+
+    def _check_continue_version(self, resource_version: int) -> None:
+        try:
+            self.store.changes_since(resource_version)
+        except Exception as error:
+            raise ApiError(
+                410,
+                "The provided continue parameter is too old to display a "
+                "consistent list result. You can start a new list without the "
+                "continue parameter.",
+                "Expired",
+            ) from error
+
+    async def wait_for_version(self, text: str | None) -> None:
+        """Wait up to 3 s for a resourceVersion from the future, then answer 504."""
+        wanted = parse_int(text, "resourceVersion")
+        if not wanted or wanted <= self.store.resource_version:
+            return
+        try:
+            await self.store.wait_for(
+                lambda store: store.resource_version >= wanted, timeout=3.0
+            )
+        except TimeoutError as error:
+            raise ApiError(
+                504,
+                f"Too large resource version: {wanted}, current: "
+                f"{self.store.resource_version}",
+                "Timeout",
+                details={
+                    "causes": [
+                        {
+                            "reason": "ResourceVersionTooLarge",
+                            "message": "Too large resource version",
+                        }
+                    ],
+                    "retryAfterSeconds": 1,
+                },
+            ) from error
+
+    # Writes
+
+    def create(
+        self, resource: ResourceType, namespace: str | None, body: Any, query: Any
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Validate, default and store a new object (POST)."""
+        check_kind(resource, body)
+        metadata = body["metadata"]
+        self._check_url_namespace(resource, metadata, namespace)
+        warnings = check_schema(
+            resource,
+            body,
+            self.settings.kubernetes_version,
+            self._field_validation(query),
+        )
+        self.registry.check_namespace(resource, body)
+        generated = not metadata.get("name") and bool(metadata.get("generateName"))
+        if generated:
+            metadata["name"] = generate_name(metadata["generateName"])
+        status = initial_status(resource.kind)
+        if status is not None:
+            body["status"] = status
+        apply_defaults(resource.kind, body)
+        validate_create(resource, body, generated)
+        if resource.kind == "Service":
+            self.cluster_ips.assign(body)
+        if resource.kind == "Pod":
+            body["status"]["qosClass"] = qos_class(body["spec"])
+        return self.registry.create(resource, body), warnings
+
+    def replace(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        subresource: str | None,
+        body: Any,
+        query: Any,
+    ) -> tuple[dict[str, Any], int, list[str]]:
+        """Replace an object (PUT); returns the object, HTTP code and warnings."""
+        check_kind(resource, body)
+        metadata = body["metadata"]
+        self._check_url_namespace(resource, metadata, namespace)
+        if metadata.get("name") != name:
+            raise bad_request(
+                f"the name of the object ({metadata.get('name', '')}) does not match "
+                f"the name on the URL ({name})"
+            )
+        old = self.store.get(resource.plural, namespace, name)
+        if old is None:
+            if resource.allow_create_on_update and subresource is None:
+                created, warnings = self.create(resource, namespace, body, query)
+                return created, 201, warnings
+            raise not_found(resource.plural, resource.group, name)
+        version = metadata.get("resourceVersion")
+        if not version and resource.update_requires_resource_version:
+            raise invalid(
+                resource.kind,
+                resource.group,
+                name,
+                [
+                    invalid_value(
+                        "metadata.resourceVersion", 0, "must be specified for an update"
+                    )
+                ],
+            )
+        if version and version != old["metadata"]["resourceVersion"]:
+            raise conflict(resource.plural, resource.group, name)
+        warnings = check_schema(
+            resource,
+            body,
+            self.settings.kubernetes_version,
+            self._field_validation(query),
+        )
+        return self.finish_update(resource, body, old, subresource), 200, warnings
+
+    def finish_update(
+        self,
+        resource: ResourceType,
+        new: dict[str, Any],
+        old: dict[str, Any],
+        subresource: str | None,
+    ) -> dict[str, Any]:
+        """Keep the parts a write may not change, default, validate and store."""
+        if subresource == "status":
+            updated = copy.deepcopy(old)
+            if "status" in new:
+                updated["status"] = new["status"]
+            else:
+                updated.pop("status", None)
+            new = updated
+        elif resource.has_status:
+            if "status" in old:
+                new["status"] = copy.deepcopy(old["status"])
+            else:
+                new.pop("status", None)
+        apply_defaults(resource.kind, new)
+        if resource.kind == "Service":
+            self.cluster_ips.keep(new, old)
+        validate_update(resource, new, old)
+        return self.registry.update(resource, new, old)
+
+    def patch(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        subresource: str | None,
+        content_type: str,
+        raw: bytes,
+        query: Any,
+    ) -> tuple[dict[str, Any], int, list[str]]:
+        """Patch an object; apply patches create missing objects (201)."""
+        if content_type not in patching.PATCH_TYPES:
+            raise ApiError(
+                415,
+                "the body of the request was in an unknown format - accepted media "
+                "types include: " + ", ".join(patching.PATCH_TYPES),
+            )
+        apply = content_type == patching.APPLY_PATCH
+        self._check_patch_options(apply, query)
+        document = _decode_patch(raw, apply)
+        old = self.store.get(resource.plural, namespace, name)
+        if old is None:
+            if apply and subresource is None:
+                body = document if isinstance(document, dict) else {}
+                created, warnings = self.create(resource, namespace, body, query)
+                return created, 201, warnings
+            raise not_found(resource.plural, resource.group, name)
+        patched = self._apply_patch(resource, old, content_type, document)
+        patched_version = patched.get("metadata", {}).get("resourceVersion")
+        if patched_version and patched_version != old["metadata"]["resourceVersion"]:
+            raise conflict(resource.plural, resource.group, name)
+        check_kind(resource, patched)
+        metadata = patched["metadata"]
+        if metadata.get("name") != name or metadata.get("namespace") != namespace:
+            raise bad_request(
+                "the name or namespace of the object may not be changed by a patch"
+            )
+        metadata["resourceVersion"] = old["metadata"]["resourceVersion"]
+        warnings = check_schema(
+            resource,
+            patched,
+            self.settings.kubernetes_version,
+            self._field_validation(query),
+        )
+        return self.finish_update(resource, patched, old, subresource), 200, warnings
+
+    def _apply_patch(
+        self,
+        resource: ResourceType,
+        old: dict[str, Any],
+        content_type: str,
+        document: Any,
+    ) -> dict[str, Any]:
+        if content_type == patching.JSON_PATCH:
+            return patching.apply_json_patch(old, document)
+        if content_type == patching.MERGE_PATCH:
+            if not isinstance(document, dict):
+                raise bad_request("patch body must be a JSON object")
+            return patching.apply_merge_patch(old, document)
+        merge = patching.StrategicMerge(
+            self.settings.kubernetes_version, resource.kind, resource.api_version
+        )
+        # NOTE: server-side apply is approximated by a strategic merge of the
+        # applied configuration; fields that a manager stops applying are kept
+        # instead of being removed, and field ownership conflicts never occur.
+        return merge.apply(old, document)
+
+    def _check_patch_options(self, apply: bool, query: Any) -> None:
+        errors: list[FieldError] = []
+        if apply and not query.get("fieldManager"):
+            errors.append(required("fieldManager", "is required for apply patch"))
+        if not apply and "force" in query:
+            from simulators.cluster.errors import forbidden
+
+            errors.append(
+                forbidden("force", "may not be specified for non-apply patch")
+            )
+        if errors:
+            raise invalid("PatchOptions", "meta.k8s.io", "", errors)
+
+    def delete(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        options: dict[str, Any],
+        query: Any,
+    ) -> tuple[dict[str, Any], int]:
+        """Delete an object; returns the response body and HTTP code."""
+        propagation = query.get("propagationPolicy") or options.get("propagationPolicy")
+        orphan = query.get("orphanDependents") or options.get("orphanDependents")
+        if orphan is not None and propagation is None:
+            propagation = (
+                "Orphan" if str(orphan).lower() in ("true", "1") else "Foreground"
+            )
+        if propagation is not None and propagation not in _PROPAGATION:
+            raise invalid(
+                "DeleteOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    FieldError(
+                        "FieldValueNotSupported",
+                        "propagationPolicy",
+                        'supported values: "Foreground", "Background", "Orphan"',
+                        propagation,
+                    )
+                ],
+            )
+        grace = parse_int(query.get("gracePeriodSeconds"), "gracePeriodSeconds")
+        if grace is None:
+            grace = options.get("gracePeriodSeconds")
+        obj, gone = self.registry.delete(
+            resource,
+            namespace,
+            name,
+            propagation,
+            grace,
+            options.get("preconditions"),
+        )
+        if gone and not resource.returns_deleted_object:
+            details = {
+                "name": name,
+                "group": resource.group,
+                "kind": resource.plural,
+                "uid": obj["metadata"]["uid"],
+            }
+            if not resource.group:
+                del details["group"]
+            body = {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
+            return body, 200
+        code = 202 if (not gone and str(orphan).lower() in ("false", "0")) else 200
+        return obj, code
+
+    def delete_collection(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        options: dict[str, Any],
+        query: Any,
+    ) -> dict[str, Any]:
+        """Delete every matching object and return them as a list."""
+        labels = label_matcher(query.get("labelSelector"))
+        fields = field_matcher(query.get("fieldSelector"), resource.plural)
+        deleted = []
+        for obj in self.store.list(resource.plural, namespace):
+            if labels(obj) and fields(obj):
+                metadata = obj["metadata"]
+                body, _ = self.delete(
+                    resource,
+                    metadata.get("namespace"),
+                    metadata["name"],
+                    options,
+                    query,
+                )
+                if body.get("kind") == resource.kind:
+                    deleted.append(strip_list_item(body))
+        return {
+            "kind": resource.list_kind,
+            "apiVersion": resource.api_version,
+            "metadata": {"resourceVersion": str(self.store.resource_version)},
+            "items": deleted,
+        }
+
+    def _field_validation(self, query: Any) -> str:
+        return query.get("fieldValidation") or self.settings.default_field_validation
+
+    @staticmethod
+    def _check_url_namespace(
+        resource: ResourceType, metadata: dict[str, Any], namespace: str | None
+    ) -> None:
+        if not resource.namespaced:
+            return
+        if metadata.get("namespace") not in (None, "", namespace):
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace "
+                "sent on the request"
+            )
+        metadata["namespace"] = namespace
+
+
+def _decode_patch(raw: bytes, apply: bool) -> Any:
+    try:
+        if apply:
+            return yaml.safe_load(raw)
+        return json.loads(raw)
+    except (ValueError, yaml.YAMLError) as error:
+        raise bad_request(f"error decoding patch: {error}") from error
+
+
+def _sort_key(obj: dict[str, Any]) -> str:
+    metadata = obj["metadata"]
+    return f"{metadata.get('namespace') or ''}/{metadata['name']}"
