@@ -10,6 +10,8 @@ from aiohttp import web
 
 from simulators.github.simulator import GitHubSimulator
 
+logger = logging.getLogger("simulators.github")
+
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -34,7 +36,38 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--app-slug", default="cite", help="the app's slug; its bot is <slug>[bot]"
     )
+    parser.add_argument(
+        "--repository",
+        action="append",
+        default=[],
+        metavar="OWNER/NAME[=DIR]",
+        help="create a repository, with the files under DIR in its first commit,"
+        " and install the app on OWNER (an organization); repeatable",
+    )
     return parser.parse_args(argv)
+
+
+def add_repositories(simulator: GitHubSimulator, specs: list[str]) -> None:
+    """Create the repositories that --repository options name."""
+    installed: set[str] = set()
+    for spec in specs:
+        full_name, _, directory = spec.partition("=")
+        owner, _, name = full_name.partition("/")
+        if not owner or not name:
+            raise SystemExit(f"invalid --repository {spec!r}: expected OWNER/NAME")
+        if owner.lower() not in installed:
+            simulator.add_installation(owner)
+            installed.add(owner.lower())
+        files = {}
+        if directory:
+            root = Path(directory)
+            files = {
+                path.relative_to(root).as_posix(): path.read_bytes()
+                for path in sorted(root.rglob("*"))
+                if path.is_file()
+            }
+        simulator.add_repository(owner, name, files=files)
+        logger.info("created repository %s/%s with %d files", owner, name, len(files))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         app_slug=arguments.app_slug,
         base_url=f"http://{arguments.host}:{arguments.port}",
     )
+    add_repositories(simulator, arguments.repository)
     web.run_app(simulator.make_app(), host=arguments.host, port=arguments.port)
 
 

@@ -20,7 +20,7 @@ async def _unknown_route(request: web.Request) -> web.Response:
 
 def build_app(simulator: GitHubSimulator) -> web.Application:
     """Return the application; its cleanup settles webhook deliveries in flight."""
-    app = web.Application(middlewares=[make_middleware(RateLimiter(5000))])
+    app = web.Application(middlewares=[make_middleware(RateLimiter())])
     app[SIMULATOR] = simulator
     app.add_routes(routes_app.routes)
     app.add_routes(routes_repos.routes)

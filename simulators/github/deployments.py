@@ -55,7 +55,7 @@ def create_deployment(
     """Create a deployment as POST /repos/{owner}/{repo}/deployments does.
 
     Returns an AutoMerge instead when the ref is a branch behind the default
-    branch (GitHub answers 202). Raises GitHubError 422 for an unknown ref and
+    branch (GitHub responds 202). Raises GitHubError 422 for an unknown ref and
     409 for a merge conflict or failed status checks.
     """
     ref = body["ref"]

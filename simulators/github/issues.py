@@ -71,8 +71,11 @@ def add_comment(
 def react(
     store: Store, comment: IssueComment, content: str, user: Account
 ) -> tuple[Reaction, bool]:
-    """Add a reaction; return it and whether it is new (GitHub returns an
-    existing reaction of the same user and content with 200 instead of 201)."""
+    """Add a reaction; return it and whether it is new.
+
+    GitHub returns an existing reaction of the same user and content with
+    status 200 instead of 201, so a repeated reaction is not added twice.
+    """
     for reaction in comment.reactions:
         if reaction.content == content and reaction.user is user:
             return reaction, False

@@ -89,7 +89,7 @@ def authorized_repository(
 
 @dataclass
 class RequestRecord:
-    """One REST request the simulator served, and its answer."""
+    """One REST request the simulator served, and its response."""
 
     method: str
     path: str
@@ -103,8 +103,7 @@ class RequestRecord:
 class RateLimiter:
     """Counts requests per credential in hourly windows, as GitHub's core limit."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
+    def __init__(self) -> None:
         self.windows: dict[str, tuple[float, int]] = {}
 
     def count(self, key: str, limit: int) -> tuple[dict[str, str], bool]:
@@ -171,7 +170,7 @@ def make_middleware(limiter: RateLimiter) -> Any:
         response.headers.update(headers)
         response.headers["x-github-request-id"] = _request_id()
         response.headers["x-github-api-version-selected"] = "2022-11-28"
-        # GitHub announces changes after it has answered the request.
+        # GitHub sends webhooks for a change after it has sent the response.
         await response.prepare(request)
         await response.write_eof()
         for event, payload in waiting:

@@ -356,12 +356,18 @@ class Representer:
         }
 
     def content(
-        self, repository: Repository, path: str, ref: str, data: bytes | None
+        self,
+        repository: Repository,
+        path: str,
+        ref: str,
+        data: bytes | None,
+        tree_sha: str = "",
     ) -> dict[str, Any]:
-        """Render a file (data given) or a directory entry (data None)."""
+        """Render a file (data given) or a directory entry (data None, with the
+        directory's tree_sha)."""
         url = f"{self.repo_url(repository)}/contents/{quote(path)}?ref={quote(ref)}"
         kind = "dir" if data is None else "file"
-        sha = git_blob_sha(data or b"")
+        sha = tree_sha if data is None else git_blob_sha(data)
         html_url = (
             f"{self.html_repo_url(repository)}/{'tree' if data is None else 'blob'}"
         )

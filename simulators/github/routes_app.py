@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from simulators.github.auth import Installation, expires_at_text, limit_repositories
 from simulators.github.errors import GitHubError, not_found
 from simulators.github.middleware import json_body, respond, simulator_of
-from simulators.github.state import NotFoundError, iso
+from simulators.github.state import NotFoundError, Repository, iso
+
+if TYPE_CHECKING:
+    from simulators.github.simulator import GitHubSimulator
 
 routes = web.RouteTableDef()
 
 
-def _installation(simulator: Any, installation: Installation) -> dict[str, Any]:
+def _installation(
+    simulator: GitHubSimulator, installation: Installation
+) -> dict[str, Any]:
     representer = simulator.representer
     base = representer.base_url
     return {
@@ -117,8 +122,8 @@ def _find_installation(request: web.Request) -> Installation:
 
 
 def _requested_repositories(
-    simulator: Any, installation: Installation, body: dict[str, Any]
-) -> list[Any]:
+    simulator: GitHubSimulator, installation: Installation, body: dict[str, Any]
+) -> list[Repository]:
     by_name = {
         repository.name.lower(): repository
         for repository in simulator.store.repositories.values()

@@ -19,7 +19,12 @@ from simulators.github.middleware import (
     respond,
     simulator_of,
 )
-from simulators.github.state import Deployment, NotFoundError, Repository
+from simulators.github.state import (
+    Deployment,
+    NotFoundError,
+    Repository,
+    tree_sha,
+)
 from simulators.github.statuses import (
     combined_state,
     create_status,
@@ -119,12 +124,15 @@ async def get_content(request: web.Request) -> web.Response:
     entries = _directory(files, path)
     if not entries:
         raise not_found()
-    return respond(
-        [
-            representer.content(repository, entry, ref, files.get(entry))
-            for entry in entries
-        ]
-    )
+    listing = []
+    for entry in entries:
+        below = {p: d for p, d in files.items() if p.startswith(f"{entry}/")}
+        listing.append(
+            representer.content(
+                repository, entry, ref, files.get(entry), tree_sha(below)
+            )
+        )
+    return respond(listing)
 
 
 def _directory(files: dict[str, bytes], path: str) -> list[str]:

@@ -169,7 +169,7 @@ class GitHubSimulator(IssueActions):
         files: Mapping[str, str | bytes] | None = None,
         private: bool = False,
     ) -> Repository:
-        """Create a repository whose default branch holds one commit of files."""
+        """Create a repository whose default branch has one commit with these files."""
         account = self.store.account(owner)
         repository = self.store.add_repository(
             account, name, default_branch=default_branch, private=private
@@ -285,8 +285,8 @@ class GitHubSimulator(IssueActions):
     async def deliver(
         self, event: str, payload: dict[str, Any], delivery_id: str | None = None
     ) -> int | None:
-        """Send any payload signed as GitHub would; return the answered status,
-        or None when the delivery failed."""
+        """Send any payload signed as GitHub would; return the receiver's HTTP
+        status, or None when the delivery failed."""
         return await self.webhooks.deliver(event, payload, delivery_id)
 
     async def close(self) -> None:

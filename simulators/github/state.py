@@ -201,7 +201,7 @@ class Repository:
     def resolve(self, ref: str) -> str:
         """Return the commit sha a branch, tag or (abbreviated) sha names.
 
-        Raises NotFoundError when nothing matches, as GitHub answers 404 or 422.
+        Raises NotFoundError when nothing matches, where GitHub responds 404 or 422.
         """
         for prefix in ("refs/heads/", "heads/"):
             if ref.startswith(prefix) and ref[len(prefix) :] in self.branches:
@@ -267,7 +267,7 @@ class Store:
     def account(self, login: str, account_type: str | None = None) -> Account:
         """Return the account with this login, creating it on first use.
 
-        A login ending in "[bot]" is a Bot unless account_type says otherwise.
+        A login ending in "[bot]" is a Bot unless account_type is given.
         """
         key = login.lower()
         if key not in self.accounts:
@@ -342,15 +342,16 @@ class Store:
         message: str,
         author: Account,
     ) -> Commit:
-        """Create a commit holding exactly this tree; moves no branch."""
+        """Create a commit with exactly this tree; moves no branch."""
         before = repository.commits[parents[0]].files if parents else {}
         timestamp = self.now()
-        tree_sha = _tree_sha(tree)
+        digest = tree_sha(tree)
+
         # The sequence number keeps two identical commits made within the same
-        # second apart, as real authors' clocks would.
+        # second apart, as the differing clocks of real authors would.
         seconds = int(timestamp.timestamp())
         header = "\n".join(
-            [f"tree {tree_sha}"]
+            [f"tree {digest}"]
             + [f"parent {parent}" for parent in parents]
             + [f"author {author.login} <{author.email}> {seconds}"]
             + [f"committer GitHub <noreply@github.com> {seconds} {next(self._ticks)}"]
@@ -359,9 +360,10 @@ class Store:
         sha = hashlib.sha1(
             f"commit {len(text)}\0".encode() + text, usedforsecurity=False
         ).hexdigest()
+
         commit = Commit(
             sha=sha,
-            tree_sha=tree_sha,
+            tree_sha=digest,
             parents=list(parents),
             files=tree,
             message=message,
@@ -375,7 +377,8 @@ class Store:
         return commit
 
 
-def _tree_sha(tree: Mapping[str, bytes]) -> str:
+def tree_sha(tree: Mapping[str, bytes]) -> str:
+    """Return a digest of a tree: the paths and contents of its files."""
     # A flat digest of paths and blob shas. It is not git's tree format, but
     # like git's it changes exactly when a path or a file's content changes.
     listing = "".join(f"{path}\0{git_blob_sha(tree[path])}\n" for path in sorted(tree))

@@ -22,14 +22,14 @@ DELIVERY_TIMEOUT = 10.0  # GitHub marks a delivery failed after 10 seconds.
 HOOKSHOT_VERSION = "5f3b0a1"  # Stands for the build of GitHub's webhook sender.
 
 # Deliveries announced while an API request is handled wait in this list until
-# the response has been sent, since GitHub announces changes after answering.
+# the response has been sent, because GitHub sends webhooks after responding.
 pending_deliveries: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None]
 pending_deliveries = contextvars.ContextVar("pending_deliveries", default=None)
 
 
 @dataclass
 class Delivery:
-    """One webhook delivery attempt and how the receiver answered it."""
+    """One webhook delivery attempt and the receiver's response."""
 
     event: str
     action: str | None
@@ -156,7 +156,8 @@ class WebhookSender:
 
     async def _post(self, url: str, delivery: Delivery) -> None:
         headers = self.headers(delivery.event, delivery.delivery_id, delivery.body)
-        # A session per delivery: nothing outlives it, whoever awaits it.
+        # Each delivery has its own session, so none is left open if the delivery
+        # is cancelled or the simulator is never served.
         timeout = aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT)
         try:
             async with (

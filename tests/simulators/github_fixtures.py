@@ -118,7 +118,7 @@ class Received:
 
 @dataclass
 class Receiver:
-    """A webhook endpoint that stores what it gets and answers `status`."""
+    """A webhook endpoint that stores each request and responds with `status`."""
 
     url: str = ""
     received: list[Received] = field(default_factory=list)

@@ -1,5 +1,5 @@
 """Tests that the GitHub simulator checks requests against GitHub's OpenAPI
-description and answers with responses that conform to it."""
+description and sends responses that conform to it."""
 
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ async def exercise_api(sim, gh, repository) -> None:
     await gh.getitem(repo_path("/commits/main/status"))
     await gh.getitem(repo_path("/contents/README.md"))
     await gh.getitem(repo_path("/contents/.github"))
+
     deployment = await gh.post(
         repo_path("/deployments"),
         data={"ref": "main", "required_contexts": ["cite/build"], "payload": {"a": 1}},
@@ -105,13 +106,16 @@ async def exercise_api(sim, gh, repository) -> None:
         data={"state": "success", "log_url": "https://ci.example.com/1"},
     )
     await gh.getitem(repo_path(f"/deployments/{deployment['id']}/statuses"))
+
     sim.add_collaborator(OWNER, REPO, "mia", "maintain")
     await gh.getitem(repo_path("/collaborators/mia/permission"))
+
     await sim.push(OWNER, REPO, "topic", {"t": "1"}, "Topic")
     await sim.push(OWNER, REPO, "main", {"m": "1"}, "Main")
     await gh.post(
         repo_path("/deployments"), data={"ref": "topic", "required_contexts": []}
     )
+
     for failing in (
         gh.getitem(repo_path("/contents/missing")),
         gh.post(repo_path(f"/statuses/{sha}"), data={"state": "x"}),
