@@ -27,6 +27,9 @@ _NULLABLE_ERRATA = [
     ("status", "target_url"),
     ("simple-commit-status", "target_url"),
 ]
+# NOTE: the description limits a deployment status's `environment` to
+# production, staging and qa, and that enum is enforced here although GitHub
+# may accept other environment names.
 
 
 @dataclass(frozen=True)
