@@ -130,10 +130,10 @@ async def _scale_existing(apps: client.AppsV1Api, spec: ReleaseSpec) -> None:
 def evaluate_pods(pods: dict[str, dict[str, Any]]) -> PodsState:
     """Count the Ready pods, or return why one of them cannot become Ready."""
     ready = 0
-    for name, pod in sorted(pods.items()):
+    for _name, pod in sorted(pods.items()):
         if pod.get("metadata", {}).get("deletionTimestamp"):
             continue
-        failure = _pod_failure(name, pod)
+        failure = _pod_failure(pod)
         if failure:
             return PodsState(ready=ready, failure=failure)
         conditions = pod.get("status", {}).get("conditions") or []
@@ -144,19 +144,18 @@ def evaluate_pods(pods: dict[str, dict[str, Any]]) -> PodsState:
     return PodsState(ready=ready)
 
 
-def _pod_failure(name: str, pod: dict[str, Any]) -> str | None:
+def _pod_failure(pod: dict[str, Any]) -> str | None:
     status = pod.get("status", {})
     if status.get("phase") == "Failed":
-        return f"pod {name} failed: {status.get('reason') or status.get('message')}"
+        return f"a pod failed: {status.get('reason') or status.get('message')}"
     for condition in status.get("conditions") or []:
         if (
             condition.get("type") == "PodScheduled"
             and condition.get("status") == "False"
             and condition.get("reason") == "Unschedulable"
         ):
-            return (
-                f"pod {name} is unschedulable: {condition.get('message', '')}".strip()
-            )
+            detail = condition.get("message") or "no node fits"
+            return f"pods are unschedulable: {detail}"
     container_statuses = (status.get("initContainerStatuses") or []) + (
         status.get("containerStatuses") or []
     )
