@@ -1,0 +1,56 @@
+"""A release that cannot become Ready fails and leaves traffic where it was."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import (
+    OWNER,
+    REPO,
+    build_and_deploy,
+    create_repository,
+    releases,
+    selected_release,
+    settle,
+)
+
+GOOD = 'image: "registry.example/{owner}/{repo}:{sha}"\n'
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        ("registry.example/crashloop:{sha}", "CrashLoopBackOff"),
+        ("registry.example/notfound:{sha}", "ImagePullBackOff"),
+    ],
+)
+async def test_failing_release_keeps_previous(stack, image, reason):
+    first = create_repository(stack, config=GOOD)
+    await build_and_deploy(stack, first)
+    live = selected_release(stack)
+
+    second = await stack.github.push(
+        OWNER, REPO, "main", {".github/cite.yml": f'image: "{image}"\n'}, "Break it"
+    )
+    result = await build_and_deploy(stack, second)
+    await settle(stack)
+
+    assert result["state"] == "failure"
+    assert reason in result["description"] or "ErrImagePull" in result["description"]
+    assert selected_release(stack) == live
+    assert list(releases(stack)) == [live]
+    deployment = stack.github.deployments(OWNER, REPO)[-1]
+    statuses = stack.github.deployment_statuses(OWNER, REPO, deployment["id"])
+    assert statuses[-1]["state"] == "failure"
+    assert statuses[-1]["description"] == result["description"]
+
+
+async def test_unschedulable_release_fails(stack):
+    config = "resources:\n  cpu: 2000m\n  memory: 8Gi\nreplicas: 3\n"
+    sha = create_repository(stack, config=config)
+
+    result = await build_and_deploy(stack, sha)
+
+    assert result["state"] == "failure"
+    assert "pods are unschedulable" in result["description"]
+    assert "Insufficient" in result["description"]
