@@ -46,7 +46,7 @@ class ApiError(Exception):
             "message": self.message,
             "reason": self.reason,
         }
-        if self.details:
+        if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
         return body
@@ -184,8 +184,14 @@ def forbidden(field: str, detail: str) -> FieldError:
     return FieldError("FieldValueForbidden", field, detail)
 
 
+class GoLiteral(str):
+    """A value that error messages print verbatim, such as Go's 0x0."""
+
+
 def _go_value(value: Any) -> str:
     """Format a value the way field.Invalid prints it: strings quoted."""
+    if isinstance(value, GoLiteral):
+        return str(value)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, bool):

@@ -15,6 +15,7 @@ from simulators.cluster.defaults import apply_defaults, initial_status
 from simulators.cluster.errors import (
     ApiError,
     FieldError,
+    GoLiteral,
     bad_request,
     conflict,
     invalid,
@@ -258,7 +259,9 @@ class Rest:
                 name,
                 [
                     invalid_value(
-                        "metadata.resourceVersion", 0, "must be specified for an update"
+                        "metadata.resourceVersion",
+                        GoLiteral("0x0"),
+                        "must be specified for an update",
                     )
                 ],
             )
