@@ -11,9 +11,11 @@ from aiohttp import web
 
 from simulators.cluster import discovery
 from simulators.cluster.errors import ApiError, bad_request
+from simulators.cluster.listing import Lister
+from simulators.cluster.params import parse_bool, read_body
 from simulators.cluster.resources import BY_PLURAL, ResourceType, lookup
 from simulators.cluster.responses import json_response
-from simulators.cluster.rest import Rest, parse_bool, read_body
+from simulators.cluster.rest import Rest
 from simulators.cluster.scale import Scales
 from simulators.cluster.settings import ClusterSettings
 from simulators.cluster.watch import Watches
@@ -78,6 +80,7 @@ class ClusterApi:
         requests: list[tuple[str, str, int]],
     ) -> None:
         self.rest = rest
+        self.lister = Lister(rest.store)
         self.scales = Scales(rest)
         self.watches = watches
         self.settings = settings
@@ -154,7 +157,7 @@ class ClusterApi:
         if request.method == "GET":
             if parse_bool(query.get("watch"), "watch"):
                 return await self.watches.serve(request, resource, namespace)
-            return json_response(await self.rest.list(resource, namespace, query))
+            return json_response(await self.lister.list(resource, namespace, query))
         _reject_dry_run(query)
         if request.method == "POST":
             if resource.namespaced and namespace is None:

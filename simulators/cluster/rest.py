@@ -1,14 +1,12 @@
-"""REST verbs on resources: get, list, create, replace, patch and delete."""
+"""REST writes on resources: create, replace, patch and delete, and get."""
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 from typing import Any
 
 import yaml
-from aiohttp import web
 
 from simulators.cluster import patch as patching
 from simulators.cluster.defaults import apply_defaults, initial_status
@@ -24,6 +22,7 @@ from simulators.cluster.errors import (
     required,
 )
 from simulators.cluster.names import generate_name
+from simulators.cluster.params import parse_int, strip_list_item
 from simulators.cluster.pods import qos_class
 from simulators.cluster.registry import Registry
 from simulators.cluster.resources import ResourceType
@@ -38,70 +37,7 @@ from simulators.cluster.validation import (
     validate_update,
 )
 
-_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_FALSE = ("0", "f", "F", "FALSE", "false", "False")
-_BODY_TYPES = ("application/json", "application/yaml", "")
 _PROPAGATION = ("Foreground", "Background", "Orphan")
-
-
-def parse_bool(value: str | None, name: str) -> bool:
-    """Parse a query flag with the spellings Go's strconv.ParseBool accepts."""
-    if value is None:
-        return False
-    if value in _TRUE or value == "":
-        return True
-    if value in _FALSE:
-        return False
-    raise bad_request(f'invalid value "{value}" for parameter {name}: invalid syntax')
-
-
-def parse_int(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError as error:
-        raise bad_request(f"{name}: invalid value {value!r}: invalid syntax") from error
-
-
-def strip_list_item(obj: dict[str, Any]) -> dict[str, Any]:
-    """Drop kind and apiVersion, which list items do not carry."""
-    obj.pop("kind", None)
-    obj.pop("apiVersion", None)
-    return obj
-
-
-async def read_body(request: web.Request) -> Any:
-    """Decode a JSON or YAML request body; 415 for other media types."""
-    if request.content_type not in _BODY_TYPES:
-        raise ApiError(
-            415,
-            "the body of the request was in an unknown format - accepted media "
-            "types include: application/json, application/yaml, "
-            "application/vnd.kubernetes.protobuf, application/cbor",
-        )
-    raw = await request.read()
-    try:
-        if request.content_type == "application/yaml":
-            return yaml.safe_load(raw)
-        return json.loads(raw) if raw else None
-    except (ValueError, yaml.YAMLError) as error:
-        raise bad_request(f"error decoding request body: {error}") from error
-
-
-def encode_continue(resource_version: int, last_key: str) -> str:
-    token = json.dumps(
-        {"v": "meta.k8s.io/v1", "rv": resource_version, "start": last_key}
-    )
-    return base64.urlsafe_b64encode(token.encode()).decode()
-
-
-def decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise bad_request(f"continue key is not valid: {error}") from error
 
 
 class Rest:
@@ -124,80 +60,6 @@ class Rest:
         if obj is None:
             raise not_found(resource.plural, resource.group, name)
         return obj
-
-    async def list(
-        self, resource: ResourceType, namespace: str | None, query: Any
-    ) -> dict[str, Any]:
-        """Return a <Kind>List, paged with limit and continue."""
-        await self.wait_for_version(query.get("resourceVersion"))
-        labels = label_matcher(query.get("labelSelector"))
-        fields = field_matcher(query.get("fieldSelector"), resource.plural)
-        items = [
-            obj
-            for obj in self.store.list(resource.plural, namespace)
-            if labels(obj) and fields(obj)
-        ]
-        list_version = self.store.resource_version
-        start = ""
-        token = query.get("continue")
-        if token:
-            list_version, start = decode_continue(token)
-            self._check_continue_version(list_version)
-        items = [obj for obj in items if _sort_key(obj) > start]
-        metadata: dict[str, Any] = {"resourceVersion": str(list_version)}
-        limit = parse_int(query.get("limit"), "limit")
-        if limit and limit > 0 and len(items) > limit:
-            metadata["continue"] = encode_continue(
-                list_version, _sort_key(items[limit - 1])
-            )
-            metadata["remainingItemCount"] = len(items) - limit
-            items = items[:limit]
-        return {
-            "kind": resource.list_kind,
-            "apiVersion": resource.api_version,
-            "metadata": metadata,
-            "items": [strip_list_item(obj) for obj in items],
-        }
-
-    def _check_continue_version(self, resource_version: int) -> None:
-        try:
-            self.store.changes_since(resource_version)
-        except Exception as error:
-            raise ApiError(
-                410,
-                "The provided continue parameter is too old to display a "
-                "consistent list result. You can start a new list without the "
-                "continue parameter.",
-                "Expired",
-            ) from error
-
-    async def wait_for_version(self, text: str | None) -> None:
-        """Wait up to 3 s for a resourceVersion from the future, then answer 504."""
-        wanted = parse_int(text, "resourceVersion")
-        if not wanted or wanted <= self.store.resource_version:
-            return
-        try:
-            await self.store.wait_for(
-                lambda store: store.resource_version >= wanted, timeout=3.0
-            )
-        except TimeoutError as error:
-            raise ApiError(
-                504,
-                f"Too large resource version: {wanted}, current: "
-                f"{self.store.resource_version}",
-                "Timeout",
-                details={
-                    "causes": [
-                        {
-                            "reason": "ResourceVersionTooLarge",
-                            "message": "Too large resource version",
-                        }
-                    ],
-                    "retryAfterSeconds": 1,
-                },
-            ) from error
-
-    # Writes
 
     def create(
         self, resource: ResourceType, namespace: str | None, body: Any, query: Any
@@ -495,8 +357,3 @@ def _decode_patch(raw: bytes, apply: bool) -> Any:
         return json.loads(raw)
     except (ValueError, yaml.YAMLError) as error:
         raise bad_request(f"error decoding patch: {error}") from error
-
-
-def _sort_key(obj: dict[str, Any]) -> str:
-    metadata = obj["metadata"]
-    return f"{metadata.get('namespace') or ''}/{metadata['name']}"

@@ -16,8 +16,9 @@ from simulators.cluster.errors import (
     invalid,
     invalid_value,
 )
+from simulators.cluster.params import read_body
 from simulators.cluster.responses import json_response
-from simulators.cluster.rest import Rest, read_body
+from simulators.cluster.rest import Rest
 from simulators.cluster.selectors import selector_to_string
 
 SCALE_API_VERSION = "autoscaling/v1"

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from simulators.cluster.errors import ApiError
+from simulators.cluster.params import parse_bool, parse_int
 from simulators.cluster.resources import ResourceType
-from simulators.cluster.rest import parse_bool, parse_int
 from simulators.cluster.selectors import Matcher, field_matcher, label_matcher
 from simulators.cluster.settings import ClusterSettings
 from simulators.cluster.store import Change, ExpiredError, Store
