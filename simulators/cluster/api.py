@@ -102,6 +102,17 @@ class ClusterApi:
         except web.HTTPException as error:
             status = error.status
             raise
+        except Exception as error:
+            logger.exception(
+                "Request %s %s failed inside the simulator",
+                request.method,
+                request.path_qs,
+            )
+            internal = ApiError(
+                500, f"Internal error occurred: {error}", "InternalError"
+            )
+            status = 500
+            return json_response(internal.status(), 500)
         finally:
             self.requests.append((request.method, request.path_qs, status))
 

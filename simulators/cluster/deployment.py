@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from typing import Any
 
 from simulators.cluster.controller import Controller, controller_reference, owner_uids
@@ -15,6 +16,8 @@ from simulators.cluster.deployment_status import (
 from simulators.cluster.errors import ApiError
 from simulators.cluster.names import SAFE_ALPHABET
 from simulators.cluster.resources import BY_PLURAL
+
+logger = logging.getLogger(__name__)
 
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
@@ -75,98 +78,93 @@ class DeploymentController(Controller):
                 continue
             try:
                 self.sync_deployment(deployment)
-            except ApiError:
+            except ApiError as error:
                 # A write raced with a client write; the next pass retries.
+                logger.debug(
+                    "Sync of deployment %s/%s failed: %s",
+                    deployment["metadata"]["namespace"],
+                    deployment["metadata"]["name"],
+                    error.message,
+                )
                 self.wake()
 
     def sync_deployment(self, deployment: dict[str, Any]) -> None:
-        metadata = deployment["metadata"]
-        owned = [
-            rs
-            for rs in self.store.list("replicasets", metadata["namespace"])
-            if metadata["uid"] in owner_uids(rs, controller_only=True)
-        ]
-        template = deployment["spec"]["template"]
-        new_rs = next(
-            (rs for rs in owned if _without_hash(rs["spec"]["template"]) == template),
-            None,
-        )
+        """Pick or create the ReplicaSet of the current template, scale, report."""
+        owned = self._owned_replica_sets(deployment)
+        new_rs = self._find_new_replica_set(deployment, owned)
         old_rss = [rs for rs in owned if rs is not new_rs]
+
         if deployment["spec"].get("paused"):
             self._write_status(deployment, owned, new_rs)
             return
+
         if new_rs is None:
-            if deployment["spec"].get("strategy", {}).get("type") == "Recreate" and any(
-                _replicas(rs) or rs.get("status", {}).get("replicas") for rs in old_rss
-            ):
+            if self._recreate_waits(deployment, old_rss):
                 self._scale_down_all(deployment, old_rss)
                 self._write_status(deployment, owned, None)
                 return
             new_rs = self._create_replica_set(deployment, old_rss)
             if new_rs is None:
                 return
-            owned.append(new_rs)
         else:
             self._sync_revision(deployment, new_rs, old_rss)
+
         self._roll(deployment, new_rs, old_rss)
         self._cleanup(deployment, old_rss)
-        owned = [
-            self.store.get(
-                "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]
-            )
-            or rs
-            for rs in owned
-        ]
-        new_rs = next(
-            rs for rs in owned if rs["metadata"]["uid"] == new_rs["metadata"]["uid"]
+
+        # Scaling stored new versions, so the status comes from a fresh read.
+        owned = self._owned_replica_sets(deployment)
+        self._write_status(
+            deployment, owned, self._find_new_replica_set(deployment, owned)
         )
-        self._write_status(deployment, owned, new_rs)
+
+    def _owned_replica_sets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        metadata = deployment["metadata"]
+        return [
+            rs
+            for rs in self.store.list("replicasets", metadata["namespace"])
+            if metadata["uid"] in owner_uids(rs, controller_only=True)
+        ]
+
+    @staticmethod
+    def _find_new_replica_set(
+        deployment: dict[str, Any], owned: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """Return the ReplicaSet whose template equals the Deployment's, if any."""
+        template = deployment["spec"]["template"]
+        for rs in owned:
+            if _without_hash(rs["spec"]["template"]) == template:
+                return rs
+        return None
+
+    @staticmethod
+    def _recreate_waits(
+        deployment: dict[str, Any], old_rss: list[dict[str, Any]]
+    ) -> bool:
+        """Whether a Recreate rollout must first stop the pods of old ReplicaSets."""
+        if deployment["spec"].get("strategy", {}).get("type") != "Recreate":
+            return False
+        return any(
+            _replicas(rs) or rs.get("status", {}).get("replicas") for rs in old_rss
+        )
 
     def _create_replica_set(
         self, deployment: dict[str, Any], old_rss: list[dict[str, Any]]
     ) -> dict[str, Any] | None:
-        spec = deployment["spec"]
-        metadata = deployment["metadata"]
-        collisions = deployment.get("status", {}).get("collisionCount")
-        pod_hash = template_hash(spec["template"], collisions)
-        template = copy.deepcopy(spec["template"])
-        template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = (
-            pod_hash
-        )
-        selector = copy.deepcopy(spec["selector"])
-        selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
-        surge, _ = surge_and_unavailable(deployment)
-        replicas = self._new_replicas(deployment, old_rss, 0)
-        annotations = dict(metadata.get("annotations") or {})
-        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
-        annotations[REVISION] = str(max([_revision(rs) for rs in old_rss] + [0]) + 1)
-        annotations[DESIRED_REPLICAS] = str(spec["replicas"])
-        annotations[MAX_REPLICAS] = str(spec["replicas"] + surge)
-        name = f"{metadata['name']}-{pod_hash}"
-        rs = {
-            "apiVersion": "apps/v1",
-            "kind": "ReplicaSet",
-            "metadata": {
-                "name": name,
-                "namespace": metadata["namespace"],
-                "labels": dict(template["metadata"]["labels"]),
-                "annotations": annotations,
-                "ownerReferences": [controller_reference(deployment)],
-            },
-            "spec": {
-                "replicas": replicas,
-                "minReadySeconds": spec.get("minReadySeconds", 0),
-                "selector": selector,
-                "template": template,
-            },
-            "status": {"replicas": 0},
-        }
+        """Create the ReplicaSet of the current template; None if that failed."""
+        rs = self._replica_set_for(deployment, old_rss)
+        name = rs["metadata"]["name"]
         try:
             created = self.registry.create(REPLICA_SETS, rs)
         except ApiError as error:
+            logger.debug("Creating replicaset %s failed: %s", name, error.message)
             if error.code == 409:
+                # Another object has the name, so the next hash uses a new
+                # collisionCount, as the real controller does.
                 self._bump_collision_count(deployment)
             return None
+
+        replicas = rs["spec"]["replicas"]
         if replicas:
             self.registry.record_event(
                 deployment,
@@ -179,6 +177,47 @@ class DeploymentController(Controller):
             deployment, "NewReplicaSetCreated", f'Created new replica set "{name}"'
         )
         return created
+
+    def _replica_set_for(
+        self, deployment: dict[str, Any], old_rss: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Return the manifest of `<deployment>-<pod-template-hash>`."""
+        spec = deployment["spec"]
+        metadata = deployment["metadata"]
+        collisions = deployment.get("status", {}).get("collisionCount")
+        pod_hash = template_hash(spec["template"], collisions)
+
+        template = copy.deepcopy(spec["template"])
+        labels = template.setdefault("metadata", {}).setdefault("labels", {})
+        labels[HASH_LABEL] = pod_hash
+        selector = copy.deepcopy(spec["selector"])
+        selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
+
+        surge, _ = surge_and_unavailable(deployment)
+        annotations = dict(metadata.get("annotations") or {})
+        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+        annotations[REVISION] = str(max([_revision(rs) for rs in old_rss] + [0]) + 1)
+        annotations[DESIRED_REPLICAS] = str(spec["replicas"])
+        annotations[MAX_REPLICAS] = str(spec["replicas"] + surge)
+
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{metadata['name']}-{pod_hash}",
+                "namespace": metadata["namespace"],
+                "labels": dict(labels),
+                "annotations": annotations,
+                "ownerReferences": [controller_reference(deployment)],
+            },
+            "spec": {
+                "replicas": self._new_replicas(deployment, old_rss, 0),
+                "minReadySeconds": spec.get("minReadySeconds", 0),
+                "selector": selector,
+                "template": template,
+            },
+            "status": {"replicas": 0},
+        }
 
     def _bump_collision_count(self, deployment: dict[str, Any]) -> None:
         updated = copy.deepcopy(deployment)
@@ -280,6 +319,7 @@ class DeploymentController(Controller):
         """Scale old ReplicaSets down, keeping replicas - maxUnavailable available."""
         if not any(_replicas(rs) for rs in old_rss):
             return
+
         _, unavailable = surge_and_unavailable(deployment)
         min_available = deployment["spec"]["replicas"] - unavailable
         everything = [new_rs, *old_rss]
@@ -290,6 +330,8 @@ class DeploymentController(Controller):
             sum(_replicas(rs) for rs in everything) - min_available - new_unavailable
         )
         ordered = sorted(old_rss, key=lambda rs: rs["metadata"]["creationTimestamp"])
+
+        # First remove old replicas that are not available anyway.
         for rs in ordered:
             if budget <= 0:
                 return
@@ -298,6 +340,8 @@ class DeploymentController(Controller):
             if cut:
                 self._scale(deployment, rs, _replicas(rs) - cut)
                 budget -= cut
+
+        # Then remove available old replicas while enough others stay available.
         available = sum(
             rs.get("status", {}).get("availableReplicas", 0) for rs in everything
         )
@@ -356,8 +400,8 @@ class DeploymentController(Controller):
                 self.registry.delete(
                     REPLICA_SETS, rs["metadata"]["namespace"], rs["metadata"]["name"]
                 )
-            except ApiError:
-                pass
+            except ApiError as error:
+                logger.debug("Cleanup of replicaset failed: %s", error.message)
 
     def _write_status(
         self,

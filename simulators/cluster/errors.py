@@ -21,7 +21,7 @@ REASONS = {
 
 
 class ApiError(Exception):
-    """An error that the API answers with a Status body and an HTTP code."""
+    """An error that the API returns as a Status body with an HTTP code."""
 
     def __init__(
         self,

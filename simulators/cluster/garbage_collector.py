@@ -9,6 +9,7 @@ and then removes it.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from simulators.cluster.controller import Controller
@@ -18,6 +19,7 @@ from simulators.cluster.resources import BY_PLURAL, RESOURCES, ResourceType
 
 NAMESPACED = tuple(resource for resource in RESOURCES if resource.namespaced)
 ALL_PLURALS = tuple(resource.plural for resource in RESOURCES)
+logger = logging.getLogger(__name__)
 
 
 class GarbageCollector(Controller):
@@ -36,8 +38,14 @@ class GarbageCollector(Controller):
         for resource, obj in objects:
             try:
                 self._sync_object(resource, obj, objects, by_uid)
-            except ApiError:
+            except ApiError as error:
                 # The object changed or went away meanwhile; retry on the next pass.
+                logger.debug(
+                    "Garbage collection of %s %s failed: %s",
+                    resource.plural,
+                    obj["metadata"]["name"],
+                    error.message,
+                )
                 self.wake()
 
     def _sync_object(
@@ -141,7 +149,12 @@ class NamespaceController(Controller):
             if "deletionTimestamp" in namespace["metadata"]:
                 try:
                     self._finalize(namespace)
-                except ApiError:
+                except ApiError as error:
+                    logger.debug(
+                        "Finalizing namespace %s failed: %s",
+                        namespace["metadata"]["name"],
+                        error.message,
+                    )
                     self.wake()
 
     def _finalize(self, namespace: dict[str, Any]) -> None:

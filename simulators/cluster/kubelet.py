@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import logging
 import math
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from simulators.cluster.resources import BY_PLURAL
 
 PODS = BY_PLURAL["pods"]
 HOST_IP = "10.0.0.10"
+logger = logging.getLogger(__name__)
 
 
 def _digest(text: str) -> str:
@@ -195,8 +197,14 @@ class Kubelet(Controller):
                     self._terminate(pod, now)
                 else:
                     self._report(pod, now)
-            except ApiError:
+            except ApiError as error:
                 # The pod changed or went away meanwhile; the next pass retries.
+                logger.debug(
+                    "Kubelet update of pod %s/%s failed: %s",
+                    pod["metadata"]["namespace"],
+                    pod["metadata"]["name"],
+                    error.message,
+                )
                 self.wake()
 
     def _terminate(self, pod: dict[str, Any], now: float) -> None:

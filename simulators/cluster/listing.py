@@ -42,7 +42,11 @@ class Lister:
     async def list(
         self, resource: ResourceType, namespace: str | None, query: Any
     ) -> dict[str, Any]:
-        """Return a <Kind>List, paged with limit and continue."""
+        """Return a <Kind>List, paged with limit and continue.
+
+        NOTE: later pages show the current objects, not a snapshot at the
+        first page's resourceVersion as on the real server.
+        """
         await self.wait_for_version(query.get("resourceVersion"))
         labels = label_matcher(query.get("labelSelector"))
         fields = field_matcher(query.get("fieldSelector"), resource.plural)
@@ -51,6 +55,7 @@ class Lister:
             for obj in self.store.list(resource.plural, namespace)
             if labels(obj) and fields(obj)
         ]
+
         list_version = self.store.resource_version
         start = ""
         token = query.get("continue")
@@ -58,6 +63,7 @@ class Lister:
             list_version, start = decode_continue(token)
             self._check_continue_version(list_version)
         items = [obj for obj in items if _sort_key(obj) > start]
+
         metadata: dict[str, Any] = {"resourceVersion": str(list_version)}
         limit = parse_int(query.get("limit"), "limit")
         if limit and limit > 0 and len(items) > limit:
@@ -66,6 +72,7 @@ class Lister:
             )
             metadata["remainingItemCount"] = len(items) - limit
             items = items[:limit]
+
         return {
             "kind": resource.list_kind,
             "apiVersion": resource.api_version,
@@ -86,18 +93,18 @@ class Lister:
             ) from error
 
     async def wait_for_version(self, text: str | None) -> None:
-        """Wait up to 3 s for a resourceVersion from the future, then answer 504."""
-        wanted = parse_int(text, "resourceVersion")
-        if not wanted or wanted <= self.store.resource_version:
+        """Wait up to 3 s for a resourceVersion from the future, then return 504."""
+        requested = parse_int(text, "resourceVersion")
+        if not requested or requested <= self.store.resource_version:
             return
         try:
             await self.store.wait_for(
-                lambda store: store.resource_version >= wanted, timeout=3.0
+                lambda store: store.resource_version >= requested, timeout=3.0
             )
         except TimeoutError as error:
             raise ApiError(
                 504,
-                f"Too large resource version: {wanted}, current: "
+                f"Too large resource version: {requested}, current: "
                 f"{self.store.resource_version}",
                 "Timeout",
                 details={

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import logging
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from simulators.cluster.store import Store
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
 _event_counter = itertools.count()
+logger = logging.getLogger(__name__)
 
 
 class Registry:
@@ -278,7 +280,9 @@ class Registry:
             del event["involvedObject"]["namespace"]
         try:
             self.create(BY_PLURAL["events"], event)
-        except ApiError:
+        except ApiError as error:
             # The namespace is gone or terminating, so the event is dropped
             # as a real event recorder drops it.
-            pass
+            logger.debug(
+                "Dropped event %s on %s: %s", reason, metadata["name"], error.message
+            )

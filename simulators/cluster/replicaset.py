@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from simulators.cluster.clock import parse_time
@@ -16,6 +17,7 @@ from simulators.cluster.resources import BY_PLURAL
 PODS = BY_PLURAL["pods"]
 REPLICA_SETS = BY_PLURAL["replicasets"]
 COMPONENT = "replicaset-controller"
+logger = logging.getLogger(__name__)
 
 
 def _deletion_rank(pod: dict[str, Any]) -> tuple[int, int, int, str]:
@@ -41,8 +43,14 @@ class ReplicaSetController(Controller):
                 continue
             try:
                 self.sync_replica_set(rs)
-            except ApiError:
+            except ApiError as error:
                 # A client changed the ReplicaSet meanwhile; retry on the next pass.
+                logger.debug(
+                    "Sync of replicaset %s/%s failed: %s",
+                    rs["metadata"]["namespace"],
+                    rs["metadata"]["name"],
+                    error.message,
+                )
                 self.wake()
 
     def _owned_pods(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -109,7 +117,8 @@ class ReplicaSetController(Controller):
         metadata = pod["metadata"]
         try:
             self.registry.delete(PODS, metadata["namespace"], metadata["name"])
-        except ApiError:
+        except ApiError as error:
+            logger.debug("Deleting pod %s failed: %s", metadata["name"], error.message)
             return
         self.registry.record_event(
             rs,

@@ -107,12 +107,31 @@ class Rest:
                 f"the name of the object ({metadata.get('name', '')}) does not match "
                 f"the name on the URL ({name})"
             )
+
         old = self.store.get(resource.plural, namespace, name)
         if old is None:
             if resource.allow_create_on_update and subresource is None:
                 created, warnings = self.create(resource, namespace, body, query)
                 return created, 201, warnings
             raise not_found(resource.plural, resource.group, name)
+
+        self._check_update_version(resource, name, metadata, old)
+        warnings = check_schema(
+            resource,
+            body,
+            self.settings.kubernetes_version,
+            self._field_validation(query),
+        )
+        return self.finish_update(resource, body, old, subresource), 200, warnings
+
+    @staticmethod
+    def _check_update_version(
+        resource: ResourceType,
+        name: str,
+        metadata: dict[str, Any],
+        old: dict[str, Any],
+    ) -> None:
+        """Raise 409 for a stale resourceVersion and 422 for a missing one on Lease."""
         version = metadata.get("resourceVersion")
         if not version and resource.update_requires_resource_version:
             raise invalid(
@@ -129,13 +148,6 @@ class Rest:
             )
         if version and version != old["metadata"]["resourceVersion"]:
             raise conflict(resource.plural, resource.group, name)
-        warnings = check_schema(
-            resource,
-            body,
-            self.settings.kubernetes_version,
-            self._field_validation(query),
-        )
-        return self.finish_update(resource, body, old, subresource), 200, warnings
 
     def finish_update(
         self,
@@ -183,13 +195,13 @@ class Rest:
         apply = content_type == patching.APPLY_PATCH
         self._check_patch_options(apply, query)
         document = _decode_patch(raw, apply)
+
         old = self.store.get(resource.plural, namespace, name)
         if old is None:
             if apply and subresource is None:
-                body = document if isinstance(document, dict) else {}
-                created, warnings = self.create(resource, namespace, body, query)
-                return created, 201, warnings
+                return self._create_by_apply(resource, namespace, name, document, query)
             raise not_found(resource.plural, resource.group, name)
+
         patched = self._apply_patch(resource, old, content_type, document)
         patched_version = patched.get("metadata", {}).get("resourceVersion")
         if patched_version and patched_version != old["metadata"]["resourceVersion"]:
@@ -201,6 +213,7 @@ class Rest:
                 "the name or namespace of the object may not be changed by a patch"
             )
         metadata["resourceVersion"] = old["metadata"]["resourceVersion"]
+
         warnings = check_schema(
             resource,
             patched,
@@ -208,6 +221,26 @@ class Rest:
             self._field_validation(query),
         )
         return self.finish_update(resource, patched, old, subresource), 200, warnings
+
+    def _create_by_apply(
+        self,
+        resource: ResourceType,
+        namespace: str | None,
+        name: str,
+        document: Any,
+        query: Any,
+    ) -> tuple[dict[str, Any], int, list[str]]:
+        """Create the object that an apply patch names (201)."""
+        if not isinstance(document, dict):
+            raise bad_request("the body of an apply patch must be an object")
+        metadata = document.setdefault("metadata", {})
+        if not isinstance(metadata, dict) or metadata.setdefault("name", name) != name:
+            raise bad_request(
+                f"the name of the object ({metadata.get('name')}) does not match the "
+                f"name on the URL ({name})"
+            )
+        created, warnings = self.create(resource, namespace, document, query)
+        return created, 201, warnings
 
     def _apply_patch(
         self,
@@ -226,8 +259,8 @@ class Rest:
             self.settings.kubernetes_version, resource.kind, resource.api_version
         )
         # NOTE: server-side apply is approximated by a strategic merge of the
-        # applied configuration; fields that a manager stops applying are kept
-        # instead of being removed, and field ownership conflicts never occur.
+        # applied configuration. Fields that a manager stops applying are kept
+        # instead of removed, and field ownership conflicts never occur.
         return merge.apply(old, document)
 
     def _check_patch_options(self, apply: bool, query: Any) -> None:
@@ -275,7 +308,7 @@ class Rest:
         grace = parse_int(query.get("gracePeriodSeconds"), "gracePeriodSeconds")
         if grace is None:
             grace = options.get("gracePeriodSeconds")
-        obj, gone = self.registry.delete(
+        obj, removed = self.registry.delete(
             resource,
             namespace,
             name,
@@ -283,7 +316,7 @@ class Rest:
             grace,
             options.get("preconditions"),
         )
-        if gone and not resource.returns_deleted_object:
+        if removed and not resource.returns_deleted_object:
             details = {
                 "name": name,
                 "group": resource.group,
@@ -300,7 +333,7 @@ class Rest:
                 "details": details,
             }
             return body, 200
-        code = 202 if (not gone and str(orphan).lower() in ("false", "0")) else 200
+        code = 202 if (not removed and str(orphan).lower() in ("false", "0")) else 200
         return obj, code
 
     def delete_collection(

@@ -56,22 +56,34 @@ class Scales:
         self.rest = rest
 
     async def handle(self, request: web.Request, route: Any) -> web.Response:
+        """Serve GET, PUT and PATCH of one object's /scale."""
         resource, namespace, name = route.resource, route.namespace, route.name
         if name is None:
             raise ApiError(404, "the server could not find the requested resource")
         obj = self.rest.get(resource, namespace, name)
         if request.method == "GET":
             return json_response(to_scale(obj))
+
         if request.method == "PUT":
             scale = await read_body(request)
         elif request.method == "PATCH":
-            scale = self._patched(
-                to_scale(obj), request.content_type, await request.read()
-            )
+            raw = await request.read()
+            scale = self._patched(to_scale(obj), request.content_type, raw)
         else:
             raise ApiError(
                 405, "the server does not allow this method on the requested resource"
             )
+
+        replicas = self._requested_replicas(scale, obj, resource)
+        updated = copy.deepcopy(obj)
+        updated["spec"]["replicas"] = replicas
+        stored = self.rest.finish_update(resource, updated, obj, None)
+        return json_response(to_scale(stored))
+
+    @staticmethod
+    def _requested_replicas(scale: Any, obj: dict[str, Any], resource: Any) -> int:
+        """Return spec.replicas of a Scale; 409 when its version is stale."""
+        name = obj["metadata"]["name"]
         if not isinstance(scale, dict):
             raise bad_request("the body of the request must be a Scale object")
         version = (scale.get("metadata") or {}).get("resourceVersion")
@@ -89,10 +101,7 @@ class Scales:
                     )
                 ],
             )
-        updated = copy.deepcopy(obj)
-        updated["spec"]["replicas"] = replicas
-        stored = self.rest.finish_update(resource, updated, obj, None)
-        return json_response(to_scale(stored))
+        return replicas
 
     def _patched(self, scale: dict[str, Any], content_type: str, raw: bytes) -> Any:
         try:

@@ -158,7 +158,7 @@ def _matcher(resource: ResourceType, namespace: str | None, query: Any) -> Match
 def convert(
     change: Change, resource: ResourceType, matches: Matcher
 ) -> dict[str, Any] | None:
-    """Turn a stored change into the event one watcher sees, or None.
+    """Turn a stored change into the event one watcher receives, or None.
 
     An object that starts to match arrives as ADDED and one that stops
     matching as DELETED with its previous content and the new version.
@@ -197,7 +197,7 @@ async def _write(response: web.StreamResponse, event: dict[str, Any]) -> None:
 
 
 async def _send_expired(request: web.Request, message: str) -> web.StreamResponse:
-    """Answer HTTP 200 with one ERROR event (410 Expired), then close."""
+    """Send HTTP 200 with one ERROR event (410 Expired), then close the stream."""
     response = await _start_stream(request)
     status = ApiError(410, message, "Expired").status()
     await _write(response, {"type": "ERROR", "object": status})
