@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
+
+from simulators.cluster.errors import bad_request
 
 
 def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
@@ -126,7 +130,22 @@ def _default_namespace(obj: dict[str, Any]) -> None:
 
 
 def _default_secret(obj: dict[str, Any]) -> None:
+    """Check that data is base64 and merge the write-only stringData into it."""
     obj.setdefault("type", "Opaque")
+    data = obj.get("data") or {}
+    for key, value in data.items():
+        try:
+            base64.b64decode(value or "", validate=True)
+        except (binascii.Error, TypeError) as error:
+            raise bad_request(
+                f'Secret in version "v1" cannot be handled as a Secret: illegal '
+                f"base64 data in data[{key}]: {error}"
+            ) from error
+    string_data = obj.pop("stringData", None) or {}
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(value.encode()).decode()
+    if data:
+        obj["data"] = data
 
 
 def _default_event(obj: dict[str, Any]) -> None:

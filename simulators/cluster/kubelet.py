@@ -5,7 +5,8 @@ node: ContainerCreating for `pod_start_delay`, then Running, then Ready after
 `pod_ready_delay`. Image names choose failure modes: one containing
 "notfound" alternates between ErrImagePull and ImagePullBackOff, and one
 containing "crashloop" exits after `pod_ready_delay` and enters
-CrashLoopBackOff for `back_off_delay` before each restart.
+CrashLoopBackOff before each restart. Back-offs start at `back_off_delay` and
+double up to 30 times that, as the real kubelet goes from 10 s to 5 minutes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import asyncio
 import copy
 import hashlib
 import logging
-import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,12 +82,25 @@ class ContainerTimeline:
             return self._crash_loop(result, elapsed - start)
         return self._healthy(result, elapsed - start)
 
+    def _back_off(self, attempt: int) -> float:
+        """Return the wait before retry `attempt`, doubling up to 30 times the first.
+
+        The real kubelet waits 10 s, 20 s, 40 s and so on up to 5 minutes.
+        """
+        first = self.settings.back_off_delay
+        return min(first * 2**attempt, first * 30)
+
     def _pull_failure(
         self, result: dict[str, Any], elapsed: float
     ) -> tuple[dict[str, Any], float]:
-        back_off = self.settings.back_off_delay
-        attempt = math.floor(elapsed / back_off)
-        if attempt % 2 == 0:
+        """Alternate ErrImagePull and an ImagePullBackOff that grows each time."""
+        pulling = self.settings.back_off_delay
+        attempt, began = 0, 0.0
+        while began + pulling + self._back_off(attempt) <= elapsed:
+            began += pulling + self._back_off(attempt)
+            attempt += 1
+        offset = elapsed - began
+        if offset < pulling:
             message = (
                 f"rpc error: code = NotFound desc = failed to pull and unpack image "
                 f'"{self.image}": failed to resolve reference "{self.image}": '
@@ -96,33 +109,38 @@ class ContainerTimeline:
             result["state"] = {
                 "waiting": {"reason": "ErrImagePull", "message": message}
             }
-        else:
-            message = f'Back-off pulling image "{self.container["image"]}"'
-            result["state"] = {
-                "waiting": {"reason": "ImagePullBackOff", "message": message}
-            }
-        return result, (attempt + 1) * back_off - elapsed
+            return result, pulling - offset
+        message = f'Back-off pulling image "{self.container["image"]}"'
+        result["state"] = {
+            "waiting": {"reason": "ImagePullBackOff", "message": message}
+        }
+        return result, pulling + self._back_off(attempt) - offset
 
     def _crash_loop(
         self, result: dict[str, Any], elapsed: float
     ) -> tuple[dict[str, Any], float]:
+        """Run for pod_ready_delay, exit with code 1, back off, and restart."""
         run = self.settings.pod_ready_delay
-        cycle = run + self.settings.back_off_delay
-        restarts = math.floor(elapsed / cycle)
-        offset = elapsed - restarts * cycle
-        start = self.settings.pod_start_delay
-        if restarts:
-            result["lastState"] = self._terminated(restarts - 1, start, run, cycle)
+        restarts, began, previous = 0, 0.0, 0.0
+        while began + run + self._back_off(restarts) <= elapsed:
+            previous = began
+            began += run + self._back_off(restarts)
+            restarts += 1
+        offset = elapsed - began
+
         if offset < run:
+            if restarts:
+                result["lastState"] = self._terminated(restarts - 1, previous, run)
             result["restartCount"] = restarts
             result["started"] = True
             result["containerID"] = self._container_id(restarts)
-            started_at = self._at(start + restarts * cycle)
+            started_at = self._at(self.settings.pod_start_delay + began)
             result["state"] = {"running": {"startedAt": started_at}}
             return result, run - offset
+
         result["restartCount"] = restarts + 1
         result["containerID"] = self._container_id(restarts)
-        result["lastState"] = self._terminated(restarts, start, run, cycle)
+        result["lastState"] = self._terminated(restarts, began, run)
         pod = self.pod["metadata"]
         seconds = min(10 * 2**restarts, 300)
         result["state"] = {
@@ -133,18 +151,17 @@ class ContainerTimeline:
                 f"{pod['namespace']}({pod['uid']})",
             }
         }
-        return result, cycle - offset
+        return result, run + self._back_off(restarts) - offset
 
-    def _terminated(
-        self, run_index: int, start: float, run: float, cycle: float
-    ) -> dict[str, Any]:
-        began = start + run_index * cycle
+    def _terminated(self, run_index: int, began: float, run: float) -> dict[str, Any]:
+        """Return lastState of a run that began `began` seconds after the start."""
+        start = self.settings.pod_start_delay
         return {
             "terminated": {
                 "exitCode": 1,
                 "reason": "Error",
-                "startedAt": self._at(began),
-                "finishedAt": self._at(began + run),
+                "startedAt": self._at(start + began),
+                "finishedAt": self._at(start + began + run),
                 "containerID": self._container_id(run_index),
             }
         }

@@ -394,3 +394,34 @@ async def test_scale_subresource(apps, cluster):
     stored = cluster.store.get("deployments", "default", "web")
     assert stored["spec"]["replicas"] == 3
     assert stored["metadata"]["generation"] == 2
+
+
+async def test_secret_string_data_moves_to_data(core):
+    secret = {
+        "metadata": {"name": "token"},
+        "data": {"a": "YQ=="},
+        "stringData": {"b": "b"},
+    }
+    created = await core.create_namespaced_secret("default", secret)
+    assert created.data == {"a": "YQ==", "b": "Yg=="}
+    assert created.string_data is None
+    assert created.type == "Opaque"
+
+
+async def test_secret_with_bad_base64_is_400(core):
+    secret = {"metadata": {"name": "token"}, "data": {"a": "not base64!"}}
+    with pytest.raises(ApiException) as caught:
+        await core.create_namespaced_secret("default", secret)
+    assert caught.value.status == 400
+
+
+async def test_delete_collection_by_label(core, cluster):
+    for name, tier in (("a", "web"), ("b", "web"), ("c", "db")):
+        body = service_body(name)
+        body["metadata"]["labels"] = {"tier": tier}
+        await core.create_namespaced_service("default", body)
+    await core.delete_collection_namespaced_service(
+        "default", label_selector="tier=web"
+    )
+    remaining = [s["metadata"]["name"] for s in cluster.store.list("services")]
+    assert remaining == ["c"]
