@@ -17,6 +17,23 @@ from simulators.cluster import ClusterSettings, ClusterSimulator
 
 logger = logging.getLogger("simulators.cluster")
 
+HELP = {
+    "pod_schedule_delay": "seconds from pod creation until the scheduler binds it",
+    "pod_start_delay": "seconds a bound pod stays in ContainerCreating",
+    "pod_ready_delay": "seconds from container start until Ready",
+    "back_off_delay": "first image pull and crash loop back-off in seconds",
+    "pod_termination_delay": "seconds the kubelet takes to stop a deleted pod",
+    "node_name": "name of the single simulated node",
+    "node_cpu": "CPU capacity of the node, as a quantity such as 4 or 3500m",
+    "node_memory": "memory capacity of the node, as a quantity such as 16Gi",
+    "node_max_pods": "maximum number of pods on the node",
+    "watch_history_size": "number of changes kept for resuming watches",
+    "watch_timeout": "seconds a watch without timeoutSeconds stays open",
+    "bookmark_interval": "seconds between BOOKMARK events",
+    "default_field_validation": "Strict, Warn or Ignore when a request sets none",
+    "kubernetes_version": "Kubernetes minor version of the schemas and /version",
+}
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -36,12 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         kind = types.get(getattr(field.type, "__name__", str(field.type)))
         if kind is not None:
             option = "--" + field.name.replace("_", "-")
-            unit = " in seconds" if "delay" in field.name else ""
             parser.add_argument(
                 option,
                 type=kind,
                 default=field.default,
-                help=f"{field.name.replace('_', ' ')}{unit} (default: %(default)s)",
+                help=f"{HELP[field.name]} (default: %(default)s)",
             )
     return parser.parse_args(argv)
 
@@ -51,6 +67,10 @@ async def serve(args: argparse.Namespace) -> None:
     settings = ClusterSettings(
         **{name: value for name, value in vars(args).items() if name in names}
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     simulator = ClusterSimulator(settings)
     runner = web.AppRunner(simulator.make_app())
     await runner.setup()
@@ -62,10 +82,6 @@ async def serve(args: argparse.Namespace) -> None:
     logger.info(
         "Cluster simulator serving at %s; kubeconfig at %s", url, args.kubeconfig
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     logger.info("Cluster simulator stopping")
     await runner.cleanup()

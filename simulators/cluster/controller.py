@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from simulators.cluster.clock import Clock
 from simulators.cluster.registry import Registry
+from simulators.cluster.resources import ResourceType
+from simulators.cluster.selectors import selector_matches
 from simulators.cluster.settings import ClusterSettings
 from simulators.cluster.store import Change, Store
 
@@ -43,6 +46,27 @@ def controller_reference(owner: dict[str, Any]) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def adopt_orphans(
+    registry: Registry,
+    owner: dict[str, Any],
+    resource: ResourceType,
+    candidates: list[dict[str, Any]],
+) -> None:
+    """Give objects that match the owner's selector and have no controller an
+    ownerReference to it, as controllers adopt orphans on the real cluster."""
+    selector = owner["spec"].get("selector")
+    for obj in candidates:
+        metadata = obj["metadata"]
+        if owner_uids(obj, controller_only=True) or "deletionTimestamp" in metadata:
+            continue
+        if not selector_matches(selector, metadata.get("labels") or {}):
+            continue
+        updated = copy.deepcopy(obj)
+        references = updated["metadata"].setdefault("ownerReferences", [])
+        references.append(controller_reference(owner))
+        obj.update(registry.update(resource, updated, obj))
 
 
 class Controller:

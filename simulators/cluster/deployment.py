@@ -7,7 +7,12 @@ import json
 import logging
 from typing import Any
 
-from simulators.cluster.controller import Controller, controller_reference, owner_uids
+from simulators.cluster.controller import (
+    Controller,
+    adopt_orphans,
+    controller_reference,
+    owner_uids,
+)
 from simulators.cluster.deployment_status import (
     calculate_status,
     surge_and_unavailable,
@@ -119,10 +124,13 @@ class DeploymentController(Controller):
         )
 
     def _owned_replica_sets(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        """Return the ReplicaSets the Deployment controls, after adopting orphans."""
         metadata = deployment["metadata"]
+        replica_sets = self.store.list("replicasets", metadata["namespace"])
+        adopt_orphans(self.registry, deployment, REPLICA_SETS, replica_sets)
         return [
             rs
-            for rs in self.store.list("replicasets", metadata["namespace"])
+            for rs in replica_sets
             if metadata["uid"] in owner_uids(rs, controller_only=True)
         ]
 

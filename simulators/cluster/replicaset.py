@@ -7,7 +7,12 @@ import logging
 from typing import Any
 
 from simulators.cluster.clock import parse_time
-from simulators.cluster.controller import Controller, controller_reference, owner_uids
+from simulators.cluster.controller import (
+    Controller,
+    adopt_orphans,
+    controller_reference,
+    owner_uids,
+)
 from simulators.cluster.defaults import initial_status
 from simulators.cluster.errors import ApiError
 from simulators.cluster.names import generate_name
@@ -54,10 +59,13 @@ class ReplicaSetController(Controller):
                 self.wake()
 
     def _owned_pods(self, rs: dict[str, Any]) -> list[dict[str, Any]]:
+        """Return the pods the ReplicaSet controls, after adopting orphans."""
         metadata = rs["metadata"]
+        pods = self.store.list("pods", metadata["namespace"])
+        adopt_orphans(self.registry, rs, PODS, pods)
         return [
             pod
-            for pod in self.store.list("pods", metadata["namespace"])
+            for pod in pods
             if metadata["uid"] in owner_uids(pod, controller_only=True)
         ]
 

@@ -437,6 +437,21 @@ async def test_orphan_delete_keeps_dependents(apps, cluster):
     assert len(cluster.store.list("pods", NAMESPACE)) == 1
 
 
+async def test_new_deployment_adopts_orphaned_replica_set(apps, cluster):
+    await apps.create_namespaced_deployment(NAMESPACE, deployment_body())
+    await cluster.store.wait_for(rollout_complete())
+    [orphan] = cluster.store.list("replicasets", NAMESPACE)
+    await apps.delete_namespaced_deployment(
+        "web", NAMESPACE, propagation_policy="Orphan"
+    )
+    await cluster.store.wait_for(lambda store: get_deployment(store) is None)
+    created = await apps.create_namespaced_deployment(NAMESPACE, deployment_body())
+    await cluster.store.wait_for(rollout_complete())
+    [rs] = cluster.store.list("replicasets", NAMESPACE)
+    assert rs["metadata"]["name"] == orphan["metadata"]["name"]
+    assert rs["metadata"]["ownerReferences"][0]["uid"] == created.metadata.uid
+
+
 async def test_namespace_termination(core, apps, http, cluster):
     # Pods that take a while to stop keep the namespace Terminating.
     cluster.settings.pod_termination_delay = 0.3
