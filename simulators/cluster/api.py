@@ -169,7 +169,6 @@ class ClusterApi:
             if parse_bool(query.get("watch"), "watch"):
                 return await self.watches.serve(request, resource, namespace)
             return json_response(await self.lister.list(resource, namespace, query))
-        _reject_dry_run(query)
         if request.method == "POST":
             if resource.namespaced and namespace is None:
                 raise _method_not_allowed()
@@ -191,7 +190,6 @@ class ClusterApi:
         query = request.query
         if request.method == "GET":
             return json_response(self.rest.get(resource, namespace, name))
-        _reject_dry_run(query)
         if request.method == "PUT":
             if route.subresource == "finalize":
                 return json_response(
@@ -229,13 +227,6 @@ class ClusterApi:
         updated["spec"] = dict(old.get("spec") or {})
         updated["spec"]["finalizers"] = (body.get("spec") or {}).get("finalizers") or []
         return self.rest.registry.update(BY_PLURAL["namespaces"], updated, old)
-
-
-def _reject_dry_run(query: Any) -> None:
-    # NOTE: dryRun is rejected rather than ignored, so that a dry run can
-    # never change the simulated cluster.
-    if "dryRun" in query:
-        raise bad_request("dryRun is not supported by the cluster simulator")
 
 
 async def _delete_options(request: web.Request) -> dict[str, Any]:

@@ -172,6 +172,9 @@ def initial_status(kind: str) -> dict[str, Any] | None:
         return {"phase": "Pending", "qosClass": "BestEffort"}
     if kind == "Service":
         return {"loadBalancer": {}}
-    if kind in ("Deployment", "ReplicaSet"):
+    if kind == "ReplicaSet":
+        # ReplicaSetStatus.replicas has no omitempty, so 0 is always sent.
+        return {"replicas": 0}
+    if kind == "Deployment":
         return {}
     return None

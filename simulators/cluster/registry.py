@@ -23,7 +23,7 @@ from simulators.cluster.errors import (
     not_found,
 )
 from simulators.cluster.resources import BY_PLURAL, ResourceType
-from simulators.cluster.store import Store
+from simulators.cluster.store import DryRunStore, Store
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
@@ -34,9 +34,14 @@ logger = logging.getLogger(__name__)
 class Registry:
     """Create, update and delete objects with the real server's semantics."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store | DryRunStore, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+
+    def dry_run(self) -> Registry:
+        """Return a registry that validates and answers but stores nothing."""
+        assert isinstance(self.store, Store)
+        return Registry(DryRunStore(self.store), self.clock)
 
     def check_namespace(self, resource: ResourceType, obj: dict[str, Any]) -> None:
         """Raise 404 for a missing namespace and 403 for a terminating one."""

@@ -87,7 +87,7 @@ class Rest:
             self.cluster_ips.assign(body)
         if resource.kind == "Pod":
             body["status"]["qosClass"] = qos_class(body["spec"])
-        return self.registry.create(resource, body), warnings
+        return self._registry(query, "CreateOptions").create(resource, body), warnings
 
     def replace(
         self,
@@ -122,7 +122,8 @@ class Rest:
             self.settings.kubernetes_version,
             self._field_validation(query),
         )
-        return self.finish_update(resource, body, old, subresource), 200, warnings
+        updated = self.finish_update(resource, body, old, subresource, query)
+        return updated, 200, warnings
 
     @staticmethod
     def _check_update_version(
@@ -155,6 +156,7 @@ class Rest:
         new: dict[str, Any],
         old: dict[str, Any],
         subresource: str | None,
+        query: Any = None,
     ) -> dict[str, Any]:
         """Keep the parts a write may not change, default, validate and store."""
         if subresource == "status":
@@ -173,7 +175,7 @@ class Rest:
         if resource.kind == "Service":
             self.cluster_ips.keep(new, old)
         validate_update(resource, new, old)
-        return self.registry.update(resource, new, old)
+        return self._registry(query, "UpdateOptions").update(resource, new, old)
 
     def patch(
         self,
@@ -220,7 +222,8 @@ class Rest:
             self.settings.kubernetes_version,
             self._field_validation(query),
         )
-        return self.finish_update(resource, patched, old, subresource), 200, warnings
+        updated = self.finish_update(resource, patched, old, subresource, query)
+        return updated, 200, warnings
 
     def _create_by_apply(
         self,
@@ -308,7 +311,8 @@ class Rest:
         grace = parse_int(query.get("gracePeriodSeconds"), "gracePeriodSeconds")
         if grace is None:
             grace = options.get("gracePeriodSeconds")
-        obj, removed = self.registry.delete(
+        registry = self._registry(query, "DeleteOptions")
+        obj, removed = registry.delete(
             resource,
             namespace,
             name,
@@ -365,6 +369,26 @@ class Rest:
             "metadata": {"resourceVersion": str(self.store.resource_version)},
             "items": deleted,
         }
+
+    def _registry(self, query: Any, options_kind: str) -> Registry:
+        """Return the registry for a write, or a dry-run one for dryRun=All."""
+        values = query.getall("dryRun", []) if hasattr(query, "getall") else []
+        unsupported = [value for value in values if value != "All"]
+        if unsupported:
+            raise invalid(
+                options_kind,
+                "meta.k8s.io",
+                "",
+                [
+                    FieldError(
+                        "FieldValueNotSupported",
+                        "dryRun",
+                        'supported values: "All"',
+                        unsupported,
+                    )
+                ],
+            )
+        return self.registry.dry_run() if values else self.registry
 
     def _field_validation(self, query: Any) -> str:
         return query.get("fieldValidation") or self.settings.default_field_validation

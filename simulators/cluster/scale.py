@@ -77,7 +77,7 @@ class Scales:
         replicas = self._requested_replicas(scale, obj, resource)
         updated = copy.deepcopy(obj)
         updated["spec"]["replicas"] = replicas
-        stored = self.rest.finish_update(resource, updated, obj, None)
+        stored = self.rest.finish_update(resource, updated, obj, None, request.query)
         return json_response(to_scale(stored))
 
     @staticmethod

@@ -166,3 +166,39 @@ class Store:
                 waiter: asyncio.Future[None] = loop.create_future()
                 self._waiters.append(waiter)
                 await waiter
+
+
+class DryRunStore:
+    """A view of a Store whose writes change nothing, for dryRun=All requests.
+
+    Reads see the real objects. A write returns what it would have stored,
+    keeping the resourceVersion the object already had.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    @property
+    def resource_version(self) -> int:
+        return self._store.resource_version
+
+    def get(
+        self, resource: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        return self._store.get(resource, namespace, name)
+
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+    ) -> list[dict[str, Any]]:
+        return self._store.list(resource, namespace, label_selector)
+
+    def put(self, resource: str, obj: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy(obj)
+
+    def remove(
+        self, resource: str, namespace: str | None, name: str
+    ) -> dict[str, Any] | None:
+        return self._store.get(resource, namespace, name)

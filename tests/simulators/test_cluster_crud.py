@@ -425,3 +425,45 @@ async def test_delete_collection_by_label(core, cluster):
     )
     remaining = [s["metadata"]["name"] for s in cluster.store.list("services")]
     assert remaining == ["c"]
+
+
+async def test_replica_set_status_always_has_replicas(apps):
+    body = deployment_body()
+    body["kind"] = "ReplicaSet"
+    del body["metadata"]["labels"]
+    body["spec"]["replicas"] = 0
+    created = await apps.create_namespaced_replica_set("default", body)
+    assert created.status.replicas == 0
+
+
+async def test_dry_run_create_stores_nothing(apps, cluster):
+    writes = cluster.store.resource_version
+    created = await apps.create_namespaced_deployment(
+        "default", deployment_body(), dry_run="All"
+    )
+    assert created.metadata.uid is not None
+    assert created.spec.replicas == 1
+    assert cluster.store.get("deployments", "default", "web") is None
+    assert cluster.store.resource_version == writes
+
+
+async def test_dry_run_still_validates(apps):
+    with pytest.raises(ApiException) as caught:
+        await apps.create_namespaced_deployment(
+            "default", deployment_body("Bad_Name"), dry_run="All"
+        )
+    assert caught.value.status == 422
+
+
+async def test_dry_run_delete_keeps_the_object(core, cluster):
+    await core.create_namespaced_service("default", service_body())
+    await core.delete_namespaced_service("web", "default", dry_run="All")
+    assert cluster.store.get("services", "default", "web") is not None
+
+
+async def test_unsupported_dry_run_value_is_422(core):
+    with pytest.raises(ApiException) as caught:
+        await core.create_namespaced_service(
+            "default", service_body(), dry_run="Server"
+        )
+    assert caught.value.status == 422
