@@ -12,6 +12,7 @@ from aiohttp import web
 from simulators.cluster import discovery
 from simulators.cluster.errors import ApiError, bad_request
 from simulators.cluster.listing import Lister
+from simulators.cluster.logs import serve_log
 from simulators.cluster.params import parse_bool, read_body
 from simulators.cluster.resources import BY_PLURAL, ResourceType, lookup
 from simulators.cluster.responses import json_response
@@ -188,6 +189,11 @@ class ClusterApi:
         if resource.namespaced and namespace is None:
             raise _not_found()
         query = request.query
+        if request.method == "GET" and route.subresource == "log":
+            assert namespace is not None
+            return await serve_log(
+                request, self.rest.store, namespace, name, self.watches.is_closing
+            )
         if request.method == "GET":
             return json_response(self.rest.get(resource, namespace, name))
         if request.method == "PUT":

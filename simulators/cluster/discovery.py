@@ -71,6 +71,8 @@ def _subresource_entries(resource: ResourceType) -> list[dict[str, Any]]:
             entry.update({"group": "autoscaling", "version": "v1", "kind": "Scale"})
         if sub == "finalize":
             entry["verbs"] = ["update"]
+        if sub == "log":
+            entry["verbs"] = ["get"]
         entries.append(entry)
     return entries
 

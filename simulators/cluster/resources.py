@@ -100,8 +100,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         "v1",
         namespaced=True,
         short_names=("po",),
-        # TODO: serve pods/{name}/log (text/plain, follow=true streams).
-        subresources=("status",),
+        subresources=("status", "log"),
         returns_deleted_object=True,
         categories=("all",),
     ),

@@ -138,6 +138,7 @@ class ClusterSimulator:
                 NamespaceController,
             )
         ]
+        self.watches.reopen()
         for controller in self._controllers:
             controller.start()
         yield

@@ -27,11 +27,22 @@ class Watches:
         self.store = store
         self.settings = settings
         self._queues: set[asyncio.Queue[Change | None]] = set()
+        self._closing = False
+
+    def is_closing(self) -> bool:
+        """Whether the server is shutting down, so streams must end."""
+        return self._closing
+
+    def reopen(self) -> None:
+        """Accept streams again after a shutdown, when the app starts anew."""
+        self._closing = False
 
     def close_all(self) -> None:
-        """End every open watch stream cleanly, as a server shutdown does."""
+        """End every open watch and followed log stream, as a shutdown does."""
+        self._closing = True
         for queue in list(self._queues):
             queue.put_nowait(None)
+        self.store.notify()
 
     async def serve(
         self,
