@@ -25,14 +25,15 @@ COMPONENT = "replicaset-controller"
 logger = logging.getLogger(__name__)
 
 
-def _deletion_rank(pod: dict[str, Any]) -> tuple[int, int, int, str]:
+def _deletion_rank(pod: dict[str, Any]) -> tuple[int, int, int, float]:
     """Order pods for scale-down: unscheduled, pending, not ready, then newest."""
     phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}
+    created = parse_time(pod["metadata"]["creationTimestamp"]).timestamp()
     return (
         1 if pod["spec"].get("nodeName") else 0,
         phase_rank.get(pod.get("status", {}).get("phase", "Pending"), 0),
         1 if is_ready(pod) else 0,
-        "".join(chr(0x10FFFF - ord(c)) for c in pod["metadata"]["creationTimestamp"]),
+        -created,
     )
 
 

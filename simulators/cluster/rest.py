@@ -38,6 +38,7 @@ from simulators.cluster.validation import (
 )
 
 _PROPAGATION = ("Foreground", "Background", "Orphan")
+_GENERATE_NAME_ATTEMPTS = 8
 
 
 class Rest:
@@ -87,7 +88,19 @@ class Rest:
             self.cluster_ips.assign(body)
         if resource.kind == "Pod":
             body["status"]["qosClass"] = qos_class(body["spec"])
-        return self._registry(query, "CreateOptions").create(resource, body), warnings
+        registry = self._registry(query, "CreateOptions")
+        if not generated:
+            return registry.create(resource, body), warnings
+        # A generated name that is taken gets new random characters, 8 times
+        # at most, before the 409 reaches the client.
+        for _ in range(_GENERATE_NAME_ATTEMPTS - 1):
+            try:
+                return registry.create(resource, copy.deepcopy(body)), warnings
+            except ApiError as error:
+                if error.reason != "AlreadyExists":
+                    raise
+                metadata["name"] = generate_name(metadata["generateName"])
+        return registry.create(resource, body), warnings
 
     def replace(
         self,
