@@ -145,16 +145,24 @@ class DeploymentController(Controller):
                 return rs
         return None
 
-    @staticmethod
     def _recreate_waits(
-        deployment: dict[str, Any], old_rss: list[dict[str, Any]]
+        self, deployment: dict[str, Any], old_rss: list[dict[str, Any]]
     ) -> bool:
-        """Whether a Recreate rollout must first stop the pods of old ReplicaSets."""
+        """Whether a Recreate rollout must first stop the pods of old ReplicaSets.
+
+        Pods that are terminating still count, as in the real controller.
+        """
         if deployment["spec"].get("strategy", {}).get("type") != "Recreate":
             return False
-        return any(
-            _replicas(rs) or rs.get("status", {}).get("replicas") for rs in old_rss
-        )
+        if any(_replicas(rs) for rs in old_rss):
+            return True
+        old_uids = {rs["metadata"]["uid"] for rs in old_rss}
+        for pod in self.store.list("pods", deployment["metadata"]["namespace"]):
+            if pod.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+                continue
+            if old_uids & set(owner_uids(pod, controller_only=True)):
+                return True
+        return False
 
     def _create_replica_set(
         self, deployment: dict[str, Any], old_rss: list[dict[str, Any]]

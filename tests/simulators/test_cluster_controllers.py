@@ -488,3 +488,66 @@ async def test_default_namespace_cannot_be_deleted(core):
     with pytest.raises(ApiException) as caught:
         await core.delete_namespace("default")
     assert caught.value.status == 403
+
+
+async def test_paused_deployment_reports_paused(apps, cluster):
+    body = deployment_body()
+    body["spec"]["paused"] = True
+    await apps.create_namespaced_deployment(NAMESPACE, body)
+
+    def paused(store):
+        progressing = condition(get_deployment(store), "Progressing")
+        return (
+            progressing and progressing["reason"] == "DeploymentPaused" and progressing
+        )
+
+    progressing = await cluster.store.wait_for(paused)
+    assert progressing["status"] == "Unknown"
+    assert progressing["message"] == "Deployment is paused"
+    assert cluster.store.list("replicasets", NAMESPACE) == []
+
+
+async def test_recreate_stops_old_pods_first(apps, cluster):
+    body = deployment_body(replicas=2)
+    body["spec"]["strategy"] = {"type": "Recreate"}
+    await apps.create_namespaced_deployment(NAMESPACE, body)
+    await cluster.store.wait_for(rollout_complete())
+    [old] = cluster.store.list("replicasets", NAMESPACE)
+    changes = []
+    cluster.store.subscribe(changes.append)
+    await apps.patch_namespaced_deployment(
+        "web",
+        NAMESPACE,
+        {
+            "spec": {
+                "template": {"spec": {"containers": [{"name": "app", "image": "x:2"}]}}
+            }
+        },
+    )
+
+    def rolled(store):
+        # The Progressing reason stays NewReplicaSetAvailable while Recreate
+        # waits, so the rollout is done when the new pods are available.
+        status = get_deployment(store)["status"]
+        return (
+            len(store.list("replicasets", NAMESPACE)) == 2
+            and status.get("observedGeneration") == 2
+            and status.get("updatedReplicas") == 2
+            and status.get("availableReplicas") == 2
+        )
+
+    await cluster.store.wait_for(rolled)
+    old_uid = old["metadata"]["uid"]
+    new_rs_added = next(
+        index
+        for index, change in enumerate(changes)
+        if change.resource == "replicasets" and change.type == "ADDED"
+    )
+    old_pods_gone = max(
+        index
+        for index, change in enumerate(changes)
+        if change.resource == "pods"
+        and change.type == "DELETED"
+        and change.object["metadata"]["ownerReferences"][0]["uid"] == old_uid
+    )
+    assert old_pods_gone < new_rs_added
