@@ -39,7 +39,7 @@ class Registry:
         self.clock = clock
 
     def dry_run(self) -> Registry:
-        """Return a registry that validates and answers but stores nothing."""
+        """Return a registry that validates and returns results but stores nothing."""
         assert isinstance(self.store, Store)
         return Registry(DryRunStore(self.store), self.clock)
 
