@@ -113,16 +113,14 @@ class GitHubSimulator(IssueActions):
         The predicate is checked now and after every request and delivery.
         Raises TimeoutError when it is still falsy after timeout seconds.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not (result := predicate(self)):
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f"condition still false after {timeout:g} s")
-            try:
-                await asyncio.wait_for(self._changed.wait(), remaining)
-            except TimeoutError:
-                continue
+        # asyncio.timeout, unlike asyncio.wait_for on Python 3.11, never
+        # swallows a cancellation that arrives as the event is set.
+        try:
+            async with asyncio.timeout(timeout):
+                while not (result := predicate(self)):
+                    await self._changed.wait()
+        except TimeoutError:
+            raise TimeoutError(f"condition still false after {timeout:g} s") from None
         return result
 
     # -- accounts, installations, repositories ----------------------------
