@@ -17,10 +17,12 @@ from tests.simulators.github_fixtures import *  # noqa: F403 (the fixtures)
 from tests.simulators.github_fixtures import APP_ID, OWNER, KeyPair, repo_path
 
 
-def make_jwt(private_pem: str, **overrides) -> str:
+def make_jwt(private_pem: str, *, offsets=None, **overrides) -> str:
+    """Sign a JWT; offsets are claims given in seconds from now."""
     now = int(time.time())
     claims = {"iat": now - 60, "exp": now + 540, "iss": str(APP_ID)}
     claims.update(overrides)
+    claims.update({name: now + delta for name, delta in (offsets or {}).items()})
     # Signed as a raw JWS because PyJWT refuses to encode a numeric `iss`.
     return jwt.PyJWS().encode(
         json.dumps(claims).encode(), private_pem, algorithm="RS256"
@@ -57,16 +59,16 @@ async def test_jwt_numeric_iss_accepted(app_client, installation_id, key: KeyPai
     ("claims", "message"),
     [
         (
-            {"exp": int(time.time()) - 10},
+            {"offsets": {"exp": -10}},
             "'Expiration time' claim ('exp') must be a numeric value representing"
             " the future time at which the assertion expires",
         ),
         (
-            {"exp": int(time.time()) + 660},
+            {"offsets": {"exp": 660}},
             "'Expiration time' claim ('exp') is too far in the future",
         ),
         (
-            {"iat": int(time.time()) + 300},
+            {"offsets": {"iat": 300}},
             "'Issued at' claim ('iat') must be an Integer representing the time"
             " that the assertion was issued",
         ),
