@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.deploys import DEPLOY_CONTEXT
 from bot.logs import configure_logging
-from demo.narrate import cluster_snapshot, start_narration
+from demo.narrate import Narrator, cluster_snapshot
 from demo.stack import Stack, run_stack
 from simulators.cluster import ClusterSettings
 
@@ -79,7 +79,9 @@ def say(text: str) -> None:
     print(f"\n== {text}", flush=True)
 
 
-async def build(stack: Stack, sha: str, state: str = "success") -> str:
+async def build(
+    stack: Stack, narrator: Narrator, sha: str, state: str = "success"
+) -> str:
     """Report a build result as an outside builder would; wait for the deploy."""
     say(f"The builder reports {BUILD_CONTEXT} {state} for {sha[:7]}")
     await stack.github.create_status(OWNER, REPO, sha, state, context=BUILD_CONTEXT)
@@ -92,10 +94,15 @@ async def build(stack: Stack, sha: str, state: str = "success") -> str:
                 return status["state"]
         return None
 
-    return await stack.github.wait_for(final, timeout=stack.settings.ready_timeout + 60)
+    result = await stack.github.wait_for(
+        final, timeout=stack.settings.ready_timeout + 60
+    )
+    await stack.github.wait_idle()
+    narrator.print_new()
+    return result
 
 
-async def play_flow(stack: Stack) -> bool:
+async def play_flow(stack: Stack, narrator: Narrator) -> bool:
     """Deploy two commits one after the other; return whether both went live."""
     say(f"Installing the app on {OWNER} and creating {OWNER}/{REPO}")
     stack.github.add_installation(OWNER)
@@ -112,12 +119,12 @@ async def play_flow(stack: Stack) -> bool:
             {"app.py": f"print('{version}')\n"},
             f"Ship {version} 🚀",
         )
-        results.append(await build(stack, sha))
+        results.append(await build(stack, narrator, sha))
         say(f"{version} ({sha[:7]}): cite/deploy {results[-1]}")
     return results == ["success", "success"]
 
 
-async def run_command(stack: Stack, line: str) -> bool:
+async def run_command(stack: Stack, narrator: Narrator, line: str) -> bool:
     """Carry out one console command; return False to quit."""
     words = line.split()
     if not words:
@@ -149,7 +156,8 @@ async def run_command(stack: Stack, line: str) -> bool:
         if sha is None:
             print(f"no branch or commit {ref!r}", flush=True)
         else:
-            await build(stack, sha, arguments[1] if len(arguments) > 1 else "success")
+            state = arguments[1] if len(arguments) > 1 else "success"
+            await build(stack, narrator, sha, state)
     elif command == "state":
         for text in sorted(cluster_snapshot(stack).values()):
             print(text, flush=True)
@@ -158,7 +166,7 @@ async def run_command(stack: Stack, line: str) -> bool:
     return True
 
 
-async def console(stack: Stack) -> None:
+async def console(stack: Stack, narrator: Narrator) -> None:
     """Read commands from standard input until quit or end of input."""
     print(HELP, end="", flush=True)
     while True:
@@ -166,7 +174,7 @@ async def console(stack: Stack) -> None:
         if not line:
             await asyncio.Event().wait()  # no more input: serve until interrupted
         try:
-            if not await run_command(stack, line):
+            if not await run_command(stack, narrator, line):
                 return
         except Exception as error:  # a typo must not end the demo
             print(f"command failed: {error}", flush=True)
@@ -189,13 +197,14 @@ async def main(arguments: argparse.Namespace) -> int:
                 f"kubeconfig        {stack.kubeconfig}",
                 flush=True,
             )
-            narration = start_narration(stack, sys.stdout)
+            narrator = Narrator(stack, sys.stdout)
+            narration = narrator.start()
             try:
-                succeeded = await play_flow(stack)
+                succeeded = await play_flow(stack, narrator)
                 if arguments.exit_after_flow:
                     return 0 if succeeded else 1
                 say("The flow is done; Cite keeps running. Type commands:")
-                await console(stack)
+                await console(stack, narrator)
                 return 0
             finally:
                 for task in narration:

@@ -7,7 +7,7 @@ import re
 from typing import Any, TextIO
 
 from demo.stack import Stack
-from k8s.manifests import RELEASE_LABEL
+from k8s.manifests import RELEASE_LABEL, UNSELECTED_AT_ANNOTATION
 
 _STATUSES = re.compile(r"/repos/[^/]+/[^/]+/statuses/(?P<sha>[0-9a-f]+)$")
 _DEPLOYMENTS = re.compile(r"/repos/[^/]+/[^/]+/deployments$")
@@ -57,61 +57,85 @@ def describe_delivery(delivery: Any) -> str:
 def cluster_snapshot(stack: Stack) -> dict[str, str]:
     """Return a line per Service and release describing the cluster's state."""
     lines: dict[str, str] = {}
+    selected: set[str] = set()
     for service in stack.cluster.store.list("services"):
         name = f"{service['metadata']['namespace']}/{service['metadata']['name']}"
-        selected = (service["spec"].get("selector") or {}).get(RELEASE_LABEL)
+        release = (service["spec"].get("selector") or {}).get(RELEASE_LABEL)
+        if release:
+            selected.add(f"{service['metadata']['namespace']}/{release}")
         lines[f"service {name}"] = (
-            f"Service {name} selects release {selected or '(none yet)'}"
+            f"Service {name} selects release {release or '(none yet)'}"
         )
     for deployment in stack.cluster.store.list("deployments"):
         metadata = deployment["metadata"]
         name = f"{metadata['namespace']}/{metadata['name']}"
         ready = (deployment.get("status") or {}).get("readyReplicas") or 0
         wanted = deployment["spec"].get("replicas", 1)
-        lines[f"release {name}"] = f"release {name}: {ready}/{wanted} pods Ready"
+        unselected = (metadata.get("annotations") or {}).get(UNSELECTED_AT_ANNOTATION)
+        role = "live" if name in selected else "starting"
+        if unselected and name not in selected:
+            role = f"standby since {unselected}"
+        lines[f"release {name}"] = (
+            f"release {name}: {ready}/{wanted} pods Ready, {role}"
+        )
     return lines
 
 
-async def narrate_github(stack: Stack, out: TextIO) -> None:
-    """Print each write the bot makes to GitHub and each webhook sent to it."""
-    requests = deliveries = 0
-    github = stack.github
-    while True:
-        await github.wait_for(
-            lambda g, seen=(requests, deliveries): (
-                (len(g.requests), len(g.deliveries)) != seen
-            ),
-            timeout=FOREVER,
-        )
-        for delivery in github.deliveries[deliveries:]:
-            print(describe_delivery(delivery), file=out, flush=True)
-        for record in github.requests[requests:]:
+class Narrator:
+    """Prints each GitHub write, webhook and cluster change once, in order."""
+
+    def __init__(self, stack: Stack, out: TextIO) -> None:
+        self._stack = stack
+        self._out = out
+        self._requests = 0
+        self._deliveries = 0
+        self._cluster: dict[str, str] = {}
+
+    def print_new(self) -> None:
+        """Print everything that happened since the last call."""
+        github = self._stack.github
+        for delivery in github.deliveries[self._deliveries :]:
+            self._print(describe_delivery(delivery))
+        for record in github.requests[self._requests :]:
             line = describe_request(record)
             if line:
-                print(line, file=out, flush=True)
-        requests, deliveries = len(github.requests), len(github.deliveries)
-
-
-async def narrate_cluster(stack: Stack, out: TextIO) -> None:
-    """Print each change of a Service's selector and of a release's readiness."""
-    shown: dict[str, str] = {}
-    while True:
-        await stack.cluster.store.wait_for(
-            lambda _store, seen=shown: cluster_snapshot(stack) != seen,
-            timeout=FOREVER,
-        )
-        current = cluster_snapshot(stack)
+                self._print(line)
+        self._requests, self._deliveries = len(github.requests), len(github.deliveries)
+        current = cluster_snapshot(self._stack)
         for key, line in current.items():
-            if shown.get(key) != line:
-                print(f"k8s    :  {line}", file=out, flush=True)
-        for key in shown.keys() - current.keys():
-            print(f"k8s    :  {key} removed", file=out, flush=True)
-        shown = current
+            if self._cluster.get(key) != line:
+                self._print(f"k8s    :  {line}")
+        for key in self._cluster.keys() - current.keys():
+            self._print(f"k8s    :  {key} removed")
+        self._cluster = current
 
+    def _print(self, line: str) -> None:
+        print(line, file=self._out, flush=True)
 
-def start_narration(stack: Stack, out: TextIO) -> list[asyncio.Task[None]]:
-    """Start printing GitHub and cluster activity; cancel the tasks to stop."""
-    return [
-        asyncio.create_task(narrate_github(stack, out)),
-        asyncio.create_task(narrate_cluster(stack, out)),
-    ]
+    def _github_changed(self, github: Any) -> bool:
+        return (len(github.requests), len(github.deliveries)) != (
+            self._requests,
+            self._deliveries,
+        )
+
+    async def follow_github(self) -> None:
+        """Print GitHub activity as it happens, until cancelled."""
+        while True:
+            await self._stack.github.wait_for(self._github_changed, timeout=FOREVER)
+            self.print_new()
+
+    async def follow_cluster(self) -> None:
+        """Print cluster changes as they happen, until cancelled."""
+        while True:
+            await self._stack.cluster.store.wait_for(
+                lambda _store: cluster_snapshot(self._stack) != self._cluster,
+                timeout=FOREVER,
+            )
+            self.print_new()
+
+    def start(self) -> list[asyncio.Task[None]]:
+        """Start following both simulators; cancel the tasks to stop."""
+        return [
+            asyncio.create_task(self.follow_github()),
+            asyncio.create_task(self.follow_cluster()),
+        ]

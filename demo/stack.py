@@ -62,8 +62,12 @@ class Stack:
     kubeconfig: Path
 
 
-async def _serve(app: web.Application, port: int) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
+async def _serve(
+    app: web.Application, port: int, *, cancel_on_disconnect: bool = False
+) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(
+        app, access_log=None, handler_cancellation=cancel_on_disconnect
+    )
     await runner.setup()
     site = web.TCPSite(runner, HOST, port)
     await site.start()
@@ -87,8 +91,12 @@ async def run_stack(
     """
     app_key = app_key or generate_app_key()
     cluster = ClusterSimulator(cluster_settings or ClusterSettings())
-    cluster_runner, cluster_url = await _serve(cluster.make_app(), ports[0])
+    # Like the API server, end a watch as soon as its client goes away.
+    cluster_runner, cluster_url = await _serve(
+        cluster.make_app(), ports[0], cancel_on_disconnect=True
+    )
     runners = [cluster_runner]
+    github: GitHubSimulator | None = None
     try:
         kubeconfig = workdir / "kubeconfig"
         cluster.write_kubeconfig(kubeconfig, cluster_url)
@@ -128,5 +136,10 @@ async def run_stack(
             kubeconfig=kubeconfig,
         )
     finally:
+        if github is not None:
+            # Stop webhooks first: a delivery that reaches the bot while its
+            # server shuts down waits for the client's 10 s timeout.
+            github.webhook_url = None
+            await github.wait_idle()
         for runner in reversed(runners):
             await runner.cleanup()
