@@ -344,7 +344,7 @@ class Deployer:
 
         if switch.previous:
             await releases.mark_unselected(
-                self._kube, target.namespace, switch.previous
+                self._kube, target.namespace, switch.previous, switch.at
             )
         logger.info(
             "Service %s now selects %s (previously %s).",

@@ -72,7 +72,7 @@ def cluster_snapshot(stack: Stack) -> dict[str, str]:
         ready = (deployment.get("status") or {}).get("readyReplicas") or 0
         wanted = deployment["spec"].get("replicas", 1)
         unselected = (metadata.get("annotations") or {}).get(UNSELECTED_AT_ANNOTATION)
-        role = "live" if name in selected else "starting"
+        role = "live" if name in selected else "not selected"
         if unselected and name not in selected:
             role = f"standby since {unselected}"
         lines[f"release {name}"] = (

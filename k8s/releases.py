@@ -55,6 +55,7 @@ class Switch:
 
     previous: str | None
     changed: bool
+    at: str = ""
 
 
 def now_rfc3339() -> str:
@@ -274,8 +275,13 @@ async def switch_service(api: client.ApiClient, spec: ReleaseSpec) -> Switch:
             manifests.SERVICE_LABEL: target.service,
             manifests.RELEASE_LABEL: spec.name,
         }
+        # The previous release and the switch time go into the same write, so
+        # they are recorded even if the bot stops before marking the release.
         annotations[manifests.DEPLOYMENT_ID_ANNOTATION] = str(spec.deployment_id or "")
-        annotations[manifests.SELECTED_AT_ANNOTATION] = now_rfc3339()
+        switched_at = now_rfc3339()
+        annotations[manifests.SELECTED_AT_ANNOTATION] = switched_at
+        if previous:
+            annotations[manifests.PREVIOUS_RELEASE_ANNOTATION] = previous
         service.metadata.annotations = annotations
         try:
             with kubernetes_errors():
@@ -284,7 +290,7 @@ async def switch_service(api: client.ApiClient, spec: ReleaseSpec) -> Switch:
                 )
         except Conflict:
             continue
-        return Switch(previous=previous, changed=True)
+        return Switch(previous=previous, changed=True, at=switched_at)
     raise Conflict(f"Service {target.service} kept changing; gave up after retries")
 
 
@@ -297,12 +303,12 @@ def _is_newer(owner_id: str | None, deployment_id: int | None) -> bool:
         return False
 
 
-async def mark_unselected(api: client.ApiClient, namespace: str, release: str) -> None:
-    """Record on a release when its Service stopped selecting it."""
+async def mark_unselected(
+    api: client.ApiClient, namespace: str, release: str, at: str
+) -> None:
+    """Record on a release when its Service stopped selecting it (RFC 3339)."""
     apps = client.AppsV1Api(api)
-    patch = {
-        "metadata": {"annotations": {manifests.UNSELECTED_AT_ANNOTATION: now_rfc3339()}}
-    }
+    patch = {"metadata": {"annotations": {manifests.UNSELECTED_AT_ANNOTATION: at}}}
     try:
         with kubernetes_errors():
             await apps.patch_namespaced_deployment(
