@@ -62,12 +62,8 @@ class Stack:
     kubeconfig: Path
 
 
-async def _serve(
-    app: web.Application, port: int, *, cancel_on_disconnect: bool = False
-) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(
-        app, access_log=None, handler_cancellation=cancel_on_disconnect
-    )
+async def _serve(app: web.Application, port: int) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, HOST, port)
     await site.start()
@@ -91,10 +87,7 @@ async def run_stack(
     """
     app_key = app_key or generate_app_key()
     cluster = ClusterSimulator(cluster_settings or ClusterSettings())
-    # Like the API server, end a watch as soon as its client goes away.
-    cluster_runner, cluster_url = await _serve(
-        cluster.make_app(), ports[0], cancel_on_disconnect=True
-    )
+    cluster_runner, cluster_url = await _serve(cluster.make_app(), ports[0])
     runners = [cluster_runner]
     github: GitHubSimulator | None = None
     try:

@@ -71,10 +71,14 @@ class Watches:
                 request, response, resource, queue, matches, bookmarks, timeout
             )
             await response.write_eof()
-            return response
+        except ConnectionResetError:
+            # The client went away, as watchers do once they have what they
+            # need; the API server just ends the stream.
+            pass
         finally:
             self.store.unsubscribe(queue.put_nowait)
             self._queues.discard(queue)
+        return response
 
     def _initial_events(
         self,
