@@ -23,6 +23,7 @@ HELP = {
     "pod_ready_delay": "seconds from container start until Ready",
     "back_off_delay": "first image pull and crash loop back-off in seconds",
     "pod_termination_delay": "seconds the kubelet takes to stop a deleted pod",
+    "job_pod_run_delay": "seconds a Job's container runs before it exits",
     "node_name": "name of the single simulated node",
     "node_cpu": "CPU capacity of the node, as a quantity such as 4 or 3500m",
     "node_memory": "memory capacity of the node, as a quantity such as 16Gi",

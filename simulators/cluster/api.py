@@ -221,7 +221,8 @@ class ClusterApi:
         if request.method == "DELETE" and route.subresource is None:
             options = await _delete_options(request)
             body, code = self.rest.delete(resource, namespace, name, options, query)
-            return json_response(body, code)
+            warnings = self.rest.delete_warnings(resource, options, query)
+            return json_response(body, code, warnings)
         raise _method_not_allowed()
 
     def _finalize(self, request: web.Request, name: str, body: Any) -> dict[str, Any]:

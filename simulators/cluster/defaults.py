@@ -8,6 +8,12 @@ from typing import Any
 
 from simulators.cluster.errors import bad_request
 
+# Labels the API server puts on a Job's pod template, and so on its pods.
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid"
+LEGACY_JOB_NAME_LABEL = "job-name"
+LEGACY_CONTROLLER_UID_LABEL = "controller-uid"
+
 
 def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
     """Fill in the default values of one kind in place."""
@@ -90,6 +96,29 @@ def _default_replica_set(obj: dict[str, Any]) -> None:
     _default_template(spec)
 
 
+def _default_job(obj: dict[str, Any]) -> None:
+    """Default the counts and limits, and select the Job's pods by its uid."""
+    metadata = obj["metadata"]
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("completions", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    template = spec.setdefault("template", {})
+    template_metadata = template.setdefault("metadata", {})
+    uid = metadata.get("uid")
+    if uid and not spec.get("manualSelector"):
+        labels = template_metadata.setdefault("labels", {})
+        labels.setdefault(CONTROLLER_UID_LABEL, uid)
+        labels.setdefault(LEGACY_CONTROLLER_UID_LABEL, uid)
+        labels.setdefault(JOB_NAME_LABEL, metadata.get("name", ""))
+        labels.setdefault(LEGACY_JOB_NAME_LABEL, metadata.get("name", ""))
+        spec.setdefault("selector", {"matchLabels": {CONTROLLER_UID_LABEL: uid}})
+    default_pod_spec(template.setdefault("spec", {}))
+
+
 def _default_pod(obj: dict[str, Any]) -> None:
     default_pod_spec(obj.setdefault("spec", {}))
     spec = obj["spec"]
@@ -156,6 +185,7 @@ def _default_event(obj: dict[str, Any]) -> None:
 _DEFAULTERS = {
     "Deployment": _default_deployment,
     "ReplicaSet": _default_replica_set,
+    "Job": _default_job,
     "Pod": _default_pod,
     "Service": _default_service,
     "Namespace": _default_namespace,
@@ -175,6 +205,6 @@ def initial_status(kind: str) -> dict[str, Any] | None:
     if kind == "ReplicaSet":
         # ReplicaSetStatus.replicas has no omitempty, so 0 is always sent.
         return {"replicas": 0}
-    if kind == "Deployment":
+    if kind in ("Deployment", "Job"):
         return {}
     return None

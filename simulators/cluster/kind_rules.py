@@ -34,9 +34,9 @@ def immutable_errors(
     """Return the errors of changes that the kind does not allow on update."""
     spec, old_spec = obj.get("spec") or {}, old.get("spec") or {}
     errors: list[FieldError] = []
-    if kind in ("Deployment", "ReplicaSet") and spec.get("selector") != old_spec.get(
+    if kind in ("Deployment", "ReplicaSet", "Job") and spec.get(
         "selector"
-    ):
+    ) != old_spec.get("selector"):
         errors.append(invalid_value("spec.selector", spec.get("selector"), _IMMUTABLE))
     if kind == "Service":
         old_ip = old_spec.get("clusterIP")
@@ -199,6 +199,48 @@ def _deployment_errors(obj: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
+def _job_errors(obj: dict[str, Any]) -> list[FieldError]:
+    """Check the selector, the pod template and the limits of a Job.
+
+    The template's labels carry the Job's name, so a name longer than 63
+    characters fails here as on the real server.
+    """
+    spec = obj.get("spec") or {}
+    template = spec.get("template") or {}
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    errors = label_errors(labels, "spec.template.metadata.labels")
+    selector = spec.get("selector")
+    if selector is None:
+        errors.append(required("spec.selector"))
+    elif not selector_matches(selector, labels):
+        errors.append(
+            invalid_value(
+                "spec.template.metadata.labels",
+                labels,
+                "`selector` does not match template `labels`",
+            )
+        )
+    for key in ("backoffLimit", "parallelism", "completions"):
+        value = spec.get(key)
+        if value is not None and value < 0:
+            errors.append(
+                invalid_value(
+                    f"spec.{key}", value, "must be greater than or equal to 0"
+                )
+            )
+    deadline = spec.get("activeDeadlineSeconds")
+    if deadline is not None and deadline <= 0:
+        errors.append(
+            invalid_value(
+                "spec.activeDeadlineSeconds", deadline, "must be greater than 0"
+            )
+        )
+    errors += pod_spec_errors(
+        template.get("spec") or {}, "spec.template.spec", ("OnFailure", "Never")
+    )
+    return errors
+
+
 def _pod_errors(obj: dict[str, Any]) -> list[FieldError]:
     return pod_spec_errors(
         obj.get("spec") or {}, "spec", ("Always", "OnFailure", "Never")
@@ -239,6 +281,7 @@ def _namespace_errors(obj: dict[str, Any]) -> list[FieldError]:
 _RULES = {
     "Deployment": _deployment_errors,
     "ReplicaSet": _workload_errors,
+    "Job": _job_errors,
     "Pod": _pod_errors,
     "Service": _service_errors,
     "Namespace": _namespace_errors,

@@ -7,6 +7,10 @@ node: ContainerCreating for `pod_start_delay`, then Running, then Ready after
 containing "crashloop" exits after `pod_ready_delay` and enters
 CrashLoopBackOff before each restart. Back-offs start at `back_off_delay` and
 double up to 30 times that, as the real kubelet goes from 10 s to 5 minutes.
+
+A container of a pod whose restartPolicy is not Always (a Job's pod) runs for
+`job_pod_run_delay` and exits with code 0, or with code 1 when its command or
+arguments contain "fail-build"; the pod then ends Succeeded or Failed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from simulators.cluster.clock import format_time
 from simulators.cluster.controller import Controller
 from simulators.cluster.errors import ApiError
 from simulators.cluster.kubelet_events import emit_transition_events
-from simulators.cluster.pods import normalize_image
+from simulators.cluster.pods import asks_to_fail, normalize_image, runs_to_completion
 from simulators.cluster.resources import BY_PLURAL
 
 PODS = BY_PLURAL["pods"]
@@ -80,7 +84,33 @@ class ContainerTimeline:
         )
         if "crashloop" in name:
             return self._crash_loop(result, elapsed - start)
+        if runs_to_completion(self.pod):
+            return self._run_once(result, elapsed - start)
         return self._healthy(result, elapsed - start)
+
+    def _run_once(
+        self, result: dict[str, Any], elapsed: float
+    ) -> tuple[dict[str, Any], float | None]:
+        """Run for job_pod_run_delay, then stay terminated with the exit code."""
+        # NOTE: OnFailure pods are not restarted; they end like Never pods.
+        run = self.settings.job_pod_run_delay
+        result["started"] = elapsed < run
+        result["containerID"] = self._container_id(0)
+        started_at = self._at(self.settings.pod_start_delay)
+        if elapsed < run:
+            result["state"] = {"running": {"startedAt": started_at}}
+            return result, run - elapsed
+        code = 1 if asks_to_fail(self.container) else 0
+        result["state"] = {
+            "terminated": {
+                "exitCode": code,
+                "reason": "Error" if code else "Completed",
+                "startedAt": started_at,
+                "finishedAt": self._at(self.settings.pod_start_delay + run),
+                "containerID": result["containerID"],
+            }
+        }
+        return result, None
 
     def _back_off(self, attempt: int) -> float:
         """Return the wait before retry `attempt`, doubling up to 30 times the first.
@@ -184,6 +214,14 @@ class ContainerTimeline:
         return result, ready_delay - elapsed
 
 
+def _phase(statuses: list[dict[str, Any]]) -> str:
+    """Return Succeeded or Failed once every container has exited, else Running."""
+    exits = [s["state"].get("terminated", {}).get("exitCode") for s in statuses]
+    if any(code is None for code in exits):
+        return "Running"
+    return "Succeeded" if all(code == 0 for code in exits) else "Failed"
+
+
 class Kubelet(Controller):
     """Report the status of the pods bound to the node and remove deleted ones."""
 
@@ -273,8 +311,12 @@ class Kubelet(Controller):
     ) -> dict[str, Any]:
         old = pod.get("status") or {}
         sandbox_ready = elapsed >= self.settings.pod_start_delay
-        created = all(s["restartCount"] or "running" in s["state"] for s in statuses)
+        created = all(
+            s["restartCount"] or "running" in s["state"] or "terminated" in s["state"]
+            for s in statuses
+        )
         unready = [s["name"] for s in statuses if not s["ready"]]
+        phase = _phase(statuses) if created else "Pending"
         now = self.clock.timestamp()
         conditions = [
             self._condition(old, "PodReadyToStartContainers", sandbox_ready, now),
@@ -288,8 +330,12 @@ class Kubelet(Controller):
         )
         if scheduled is not None:
             conditions.append(scheduled)
+        if phase in ("Succeeded", "Failed"):
+            for item in conditions[2:4]:
+                item["reason"] = "PodCompleted"
+                item.pop("message", None)
         status: dict[str, Any] = {
-            "phase": "Running" if created else "Pending",
+            "phase": phase,
             "conditions": conditions,
             "hostIP": HOST_IP,
             "hostIPs": [{"ip": HOST_IP}],

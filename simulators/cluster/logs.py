@@ -1,7 +1,9 @@
 """The pods/{name}/log subresource: simulated container output as text/plain.
 
 Each run of a container writes one line when it starts and, for an image
-whose name contains "crashloop", one line when it exits with code 1.
+whose name contains "crashloop", one line when it exits with code 1. A
+container of a Job's pod also writes its arguments, an error line when it was
+asked to fail, and its exit code.
 `follow=true` keeps the stream open until the container stops running or
 the pod is deleted.
 """
@@ -15,6 +17,7 @@ from aiohttp import web
 
 from simulators.cluster.errors import bad_request, not_found
 from simulators.cluster.params import parse_bool, parse_int
+from simulators.cluster.pods import FAIL_MARKER, asks_to_fail, runs_to_completion
 from simulators.cluster.store import Store
 
 
@@ -41,10 +44,17 @@ def _choose_container(pod: dict[str, Any], requested: str | None) -> str:
 
 
 def _run_lines(
-    run: dict[str, Any], image: str, container: str, timestamps: bool
+    run: dict[str, Any], pod: dict[str, Any], container: str, timestamps: bool
 ) -> list[str]:
     """Return the lines one run wrote; `run` is a running or terminated state."""
-    lines = [(run["startedAt"], f"{container}: started from image {image}")]
+    spec = next(c for c in pod["spec"]["containers"] if c["name"] == container)
+    lines = [(run["startedAt"], f"{container}: started from image {spec['image']}")]
+    if runs_to_completion(pod):
+        arguments = " ".join(list(spec.get("command") or []) + spec.get("args", []))
+        lines.append((run["startedAt"], f"{container}: running {arguments}".rstrip()))
+        if "finishedAt" in run and asks_to_fail(spec):
+            message = f"error: the arguments ask to fail ({FAIL_MARKER})"
+            lines.append((run["finishedAt"], f"{container}: {message}"))
     if "finishedAt" in run:
         lines.append(
             (run["finishedAt"], f"{container}: exited with code {run['exitCode']}")
@@ -58,9 +68,6 @@ def log_lines(pod: dict[str, Any], container: str, query: Any) -> list[str]:
     pod_name = pod["metadata"]["name"]
     previous = parse_bool(query.get("previous"), "previous")
     timestamps = parse_bool(query.get("timestamps"), "timestamps")
-    image = next(
-        c["image"] for c in pod["spec"]["containers"] if c["name"] == container
-    )
     if previous:
         last = (status or {}).get("lastState", {}).get("terminated")
         if last is None:
@@ -68,7 +75,7 @@ def log_lines(pod: dict[str, Any], container: str, query: Any) -> list[str]:
                 f'previous terminated container "{container}" in pod "{pod_name}" '
                 "not found"
             )
-        lines = _run_lines(last, image, container, timestamps)
+        lines = _run_lines(last, pod, container, timestamps)
     else:
         state = (status or {}).get("state", {})
         run = state.get("running") or state.get("terminated")
@@ -80,7 +87,7 @@ def log_lines(pod: dict[str, Any], container: str, query: Any) -> list[str]:
                 f'container "{container}" in pod "{pod_name}" is waiting to start: '
                 f"{reason}"
             )
-        lines = _run_lines(run, image, container, timestamps)
+        lines = _run_lines(run, pod, container, timestamps)
     tail = parse_int(query.get("tailLines"), "tailLines")
     if tail is not None and tail >= 0:
         lines = lines[len(lines) - tail :] if tail else []
@@ -150,9 +157,8 @@ async def _follow(
         return
     status = _container_status(latest, container) or {}
     finished = status.get("lastState", {}).get("terminated")
+    if finished is None:
+        finished = status.get("state", {}).get("terminated")
     if finished is not None:
-        image = next(
-            c["image"] for c in latest["spec"]["containers"] if c["name"] == container
-        )
-        for line in _run_lines(finished, image, container, False)[len(sent) :]:
+        for line in _run_lines(finished, latest, container, False)[len(sent) :]:
             await response.write(line.encode())

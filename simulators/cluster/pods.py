@@ -35,6 +35,21 @@ def is_active(pod: dict[str, Any]) -> bool:
     return pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")
 
 
+# A container whose command or arguments contain this exits with code 1.
+FAIL_MARKER = "fail-build"
+
+
+def runs_to_completion(pod: dict[str, Any]) -> bool:
+    """Return whether the pod's containers run once and exit, as a Job's pods do."""
+    return pod["spec"].get("restartPolicy", "Always") != "Always"
+
+
+def asks_to_fail(container: dict[str, Any]) -> bool:
+    """Return whether a run-to-completion container is asked to exit with code 1."""
+    words = list(container.get("command") or []) + list(container.get("args") or [])
+    return any(FAIL_MARKER in word for word in words)
+
+
 def qos_class(spec: dict[str, Any]) -> str:
     """Return the pod QoS class: BestEffort, Burstable or Guaranteed."""
     containers = spec.get("containers") or []

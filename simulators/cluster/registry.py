@@ -59,8 +59,14 @@ class Registry:
                 metadata["namespace"],
             )
 
-    def create(self, resource: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        """Store a new object with its server-set fields; 409 if the name is taken."""
+    def create(
+        self, resource: ResourceType, obj: dict[str, Any], uid: str | None = None
+    ) -> dict[str, Any]:
+        """Store a new object with its server-set fields; 409 if the name is taken.
+
+        `uid` is the uid chosen before defaulting, for kinds whose defaults use
+        it; without it a new one is generated.
+        """
         self.check_namespace(resource, obj)
         metadata = obj["metadata"]
         existing = self.store.get(
@@ -73,7 +79,7 @@ class Registry:
                 metadata["name"],
                 "deletionTimestamp" in existing["metadata"],
             )
-        metadata["uid"] = str(uuid.uuid4())
+        metadata["uid"] = uid or str(uuid.uuid4())
         metadata["creationTimestamp"] = self.clock.timestamp()
         metadata.pop("resourceVersion", None)
         for key in ("deletionTimestamp", "deletionGracePeriodSeconds"):

@@ -34,6 +34,8 @@ class ResourceType:
     # Whether a DELETE answers with the deleted object instead of a Status.
     returns_deleted_object: bool = False
     default_propagation: str = "Background"
+    # The Warning a DELETE gets when it names no propagation policy.
+    default_propagation_warning: str | None = None
     # Lease: a PUT to a missing object creates it, and a PUT needs a
     # resourceVersion.
     allow_create_on_update: bool = False
@@ -144,6 +146,23 @@ RESOURCES: tuple[ResourceType, ...] = (
         namespaced=True,
         short_names=("rs",),
         subresources=("status", "scale"),
+        has_generation=True,
+        categories=("all",),
+    ),
+    ResourceType(
+        "jobs",
+        "job",
+        "Job",
+        "batch",
+        "v1",
+        namespaced=True,
+        subresources=("status",),
+        # batch/v1 keeps the pods of a deleted Job unless asked otherwise.
+        default_propagation="Orphan",
+        default_propagation_warning=(
+            "child pods are preserved by default when jobs are deleted; set "
+            "propagationPolicy=Background to remove them instead"
+        ),
         has_generation=True,
         categories=("all",),
     ),

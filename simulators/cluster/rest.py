@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from typing import Any
 
 import yaml
@@ -82,6 +83,9 @@ class Rest:
         status = initial_status(resource.kind)
         if status is not None:
             body["status"] = status
+        # The uid exists before defaulting because a Job's selector names it.
+        uid = str(uuid.uuid4())
+        metadata["uid"] = uid
         apply_defaults(resource.kind, body)
         validate_create(resource, body, generated)
         if resource.kind == "Service":
@@ -90,17 +94,18 @@ class Rest:
             body["status"]["qosClass"] = qos_class(body["spec"])
         registry = self._registry(query, "CreateOptions")
         if not generated:
-            return registry.create(resource, body), warnings
+            return registry.create(resource, body, uid), warnings
         # A generated name that is taken gets new random characters, 8 times
         # at most, before the 409 reaches the client.
         for _ in range(_GENERATE_NAME_ATTEMPTS - 1):
             try:
-                return registry.create(resource, copy.deepcopy(body)), warnings
+                created = registry.create(resource, copy.deepcopy(body), uid)
+                return created, warnings
             except ApiError as error:
                 if error.reason != "AlreadyExists":
                     raise
                 metadata["name"] = generate_name(metadata["generateName"])
-        return registry.create(resource, body), warnings
+        return registry.create(resource, body, uid), warnings
 
     def replace(
         self,
@@ -352,6 +357,20 @@ class Rest:
             return body, 200
         code = 202 if (not removed and str(orphan).lower() in ("false", "0")) else 200
         return obj, code
+
+    @staticmethod
+    def delete_warnings(
+        resource: ResourceType, options: dict[str, Any], query: Any
+    ) -> list[str]:
+        """Return the Warning of a delete that leaves the policy to the default."""
+        chosen = any(
+            source.get(key) is not None
+            for source in (query, options)
+            for key in ("propagationPolicy", "orphanDependents")
+        )
+        if chosen or resource.default_propagation_warning is None:
+            return []
+        return [resource.default_propagation_warning]
 
     def delete_collection(
         self,

@@ -24,6 +24,10 @@ class ClusterSettings:
     # Time the kubelet takes to stop the containers of a deleted pod before it
     # removes the pod; the real default grace period is 30 s.
     pod_termination_delay: float = 0.1
+    # Time a container of a pod with restartPolicy Never or OnFailure, such as
+    # a Job's build pod, runs before it exits. It exits with code 0, or with
+    # code 1 when one of its arguments contains "fail-build".
+    job_pod_run_delay: float = 1.0
     # Capacity of the single simulated node, as Kubernetes quantities.
     node_name: str = "sim-node-1"
     node_cpu: str = "4"

@@ -14,6 +14,7 @@ from simulators.cluster.clock import Clock
 from simulators.cluster.controller import Controller, ControllerContext
 from simulators.cluster.deployment import DeploymentController
 from simulators.cluster.garbage_collector import GarbageCollector, NamespaceController
+from simulators.cluster.job import JobController
 from simulators.cluster.kubeconfig import write_kubeconfig
 from simulators.cluster.kubelet import Kubelet
 from simulators.cluster.registry import Registry
@@ -132,6 +133,7 @@ class ClusterSimulator:
             for controller in (
                 DeploymentController,
                 ReplicaSetController,
+                JobController,
                 Scheduler,
                 Kubelet,
                 GarbageCollector,
