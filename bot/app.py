@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 from gidgethub import routing, sansio
+from kubernetes_asyncio import client
 
 from bot.auth import GitHubApp, key_fingerprint
 from bot.context import BotContext, limits_from
 from bot.deploys import Deployer
+from bot.lifecycle import Lifecycle
+from bot.locks import LeaderElector, ServiceLocks
 from bot.logs import ContextLogger, get_logger
 from bot.settings import Settings
 from bot.webhook import make_view
 from bot.worker import DeliveryQueue
 from handlers import deployment, status
+from k8s import releases
 from k8s.client import load_configuration, open_client
+from k8s.errors import KubernetesError
 
 ROUTER = routing.Router(status.router, deployment.router)
 GITHUB_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 SETTINGS = web.AppKey("settings", Settings)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+ELECTOR = web.AppKey("elector", LeaderElector)
 CONTEXT = web.AppKey("context", BotContext)
 QUEUE = web.AppKey("queue", DeliveryQueue)
 
@@ -58,8 +66,23 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             private_key=private_key,
             api_url=settings.api_url,
         )
-        deployer = Deployer(settings, github_app, kube, limits_from(settings))
+        locks = ServiceLocks(
+            kube, identity=settings.identity, duration_seconds=settings.lease_seconds
+        )
+        deployer = Deployer(settings, github_app, kube, limits_from(settings), locks)
+        lifecycle = Lifecycle(settings, kube, github_app, locks, deployer)
+        elector = LeaderElector(
+            kube,
+            namespace=settings.namespace,
+            identity=settings.identity,
+            duration_seconds=settings.lease_seconds,
+            lead=lifecycle.lead,
+        )
         app[CONTEXT] = BotContext(settings, github_app, kube, deployer)
+        app[LIFECYCLE] = lifecycle
+        app[ELECTOR] = elector
+        await _ensure_own_namespace(kube, settings.namespace)
+        election = asyncio.create_task(elector.run(), name="leader-election")
         queue = app[QUEUE]
         queue.start()
         logger.info(
@@ -73,8 +96,20 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await queue.stop()
+            election.cancel()
+            await asyncio.gather(election, return_exceptions=True)
             await deployer.stop()
             logger.info("Cite stopped.")
+
+
+async def _ensure_own_namespace(kube: client.ApiClient, namespace: str) -> None:
+    """Create the namespace of the leader Lease unless it exists."""
+    try:
+        await releases.ensure_namespace(kube, namespace, "cite")
+    except KubernetesError as error:
+        logger.error(
+            "Cannot ensure namespace %s for the leader Lease: %s", namespace, error
+        )
 
 
 async def _health(request: web.Request) -> web.Response:

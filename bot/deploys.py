@@ -18,7 +18,8 @@ from kubernetes_asyncio import client
 from bot import github
 from bot.auth import GitHubApp
 from bot.github import GitHubError
-from bot.logs import ContextLogger
+from bot.locks import ServiceLocks
+from bot.logs import ContextLogger, get_logger
 from bot.repo_config import (
     CONFIG_PATH,
     ConfigError,
@@ -30,12 +31,19 @@ from bot.repo_config import (
 from bot.settings import Settings
 from k8s import releases
 from k8s.errors import KubernetesError
-from k8s.manifests import ReleaseSpec, Target
+from k8s.manifests import (
+    DEPLOYMENT_ID_ANNOTATION,
+    INSTALLATION_ANNOTATION,
+    REPOSITORY_ANNOTATION,
+    ReleaseSpec,
+    Target,
+)
 from k8s.names import namespace_name, service_name
 
 DEPLOY_CONTEXT = "cite/deploy"
 # Deployment states after which the bot has started or finished a deployment.
 HANDLED_STATES = frozenset({"in_progress", "success", "failure", "error", "inactive"})
+FINAL_STATES = HANDLED_STATES - {"in_progress"}
 REPORT_TIMEOUT_SECONDS = 10
 
 STARTING = "Starting release {release} of {sha}"
@@ -91,6 +99,32 @@ class DeploymentJob:
             environment=deployment["environment"],
             payload=payload if isinstance(payload, dict) else {},
         )
+
+    @classmethod
+    def from_deployment(
+        cls,
+        deployment: dict[str, Any],
+        *,
+        owner: str,
+        repo: str,
+        installation_id: int,
+    ) -> DeploymentJob:
+        """Build a job from a deployment read through the REST API."""
+        return cls.from_event(
+            {
+                "deployment": deployment,
+                "repository": {"owner": {"login": owner}, "name": repo},
+                "installation": {"id": installation_id},
+            }
+        )
+
+    def intent(self) -> dict[str, str]:
+        """Return the annotations that record this deploy on its Service's Lease."""
+        return {
+            DEPLOYMENT_ID_ANNOTATION: str(self.deployment_id),
+            INSTALLATION_ANNOTATION: str(self.installation_id),
+            REPOSITORY_ANNOTATION: f"{self.owner}/{self.repo}",
+        }
 
     @property
     def branch(self) -> str | None:
@@ -163,11 +197,15 @@ class Deployer:
         github_app: GitHubApp,
         kube: client.ApiClient,
         limits: Limits,
+        service_locks: ServiceLocks,
     ) -> None:
         self._settings = settings
         self._github = github_app
         self._kube = kube
         self._limits = limits
+        self._service_locks = service_locks
+        self._running: set[int] = set()
+        self._resumable: set[int] = set()
         self._slots = asyncio.Semaphore(settings.max_concurrent_deploys)
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(
             asyncio.Lock
@@ -175,17 +213,31 @@ class Deployer:
         self._newest: dict[tuple[str, str], int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, job: DeploymentJob, logger: ContextLogger) -> asyncio.Task[None]:
-        """Start executing a deployment in the background."""
+    def start(
+        self, job: DeploymentJob, logger: ContextLogger, *, resume: bool = False
+    ) -> asyncio.Task[None] | None:
+        """Start executing a deployment in the background.
+
+        Returns None when this process runs that deployment already.
+        """
+        if job.deployment_id in self._running:
+            return None
         logger = logger.bind(
             deployment=job.deployment_id, sha=job.sha[:7], environment=job.environment
         )
         task = asyncio.create_task(
-            self._guarded(job, logger), name=f"deployment-{job.deployment_id}"
+            self._guarded(job, logger, resume), name=f"deployment-{job.deployment_id}"
         )
+        self._running.add(job.deployment_id)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._running.discard(job.deployment_id))
         return task
+
+    def start_resumed(self, job: DeploymentJob) -> bool:
+        """Start a deployment that a stopped replica left unfinished."""
+        logger = get_logger("bot.resume", repository=f"{job.owner}/{job.repo}")
+        return self.start(job, logger, resume=True) is not None
 
     async def wait_idle(self) -> None:
         """Wait until no deployment is running."""
@@ -202,16 +254,21 @@ class Deployer:
             task.cancel()
         await self.wait_idle()
 
-    async def _guarded(self, job: DeploymentJob, logger: ContextLogger) -> None:
+    async def _guarded(
+        self, job: DeploymentJob, logger: ContextLogger, resume: bool
+    ) -> None:
         reporter = Reporter(self._github, job, logger)
         try:
             async with self._slots:
-                await self._execute(job, reporter, logger)
+                await self._execute(job, reporter, logger, resume)
         except asyncio.CancelledError:
-            logger.warning("Stopped during the deploy.")
-            await asyncio.shield(
-                reporter.report("error", STOPPED, commit_state="error")
-            )
+            if job.deployment_id in self._resumable:
+                logger.warning("Stopped during the deploy; the leader resumes it.")
+            else:
+                logger.warning("Stopped before the deploy started.")
+                await asyncio.shield(
+                    reporter.report("error", STOPPED, commit_state="error")
+                )
             raise
         except Exception:
             logger.exception("The deploy failed unexpectedly.")
@@ -221,15 +278,22 @@ class Deployer:
                 "Redeploy to retry.",
                 commit_state="error",
             )
+        finally:
+            self._resumable.discard(job.deployment_id)
 
     async def _execute(
-        self, job: DeploymentJob, reporter: Reporter, logger: ContextLogger
+        self,
+        job: DeploymentJob,
+        reporter: Reporter,
+        logger: ContextLogger,
+        resume: bool,
     ) -> None:
         gh = await self._github.client(job.installation_id)
         statuses = await github.list_deployment_statuses(
             gh, job.owner, job.repo, job.deployment_id
         )
-        if any(status["state"] in HANDLED_STATES for status in statuses):
+        handled = FINAL_STATES if resume else HANDLED_STATES
+        if any(status["state"] in handled for status in statuses):
             logger.info("Deployment was handled already; nothing to do.")
             return
         spec = await self._prepare(gh, job, reporter)
@@ -243,7 +307,23 @@ class Deployer:
                 logger.info("Skipped: %s.", reason)
                 await reporter.report("inactive", SUPERSEDED.format(reason=reason))
                 return
-            await self._roll_out(spec, reporter, logger)
+            try:
+                await releases.ensure_namespace(
+                    self._kube, spec.target.namespace, spec.target.owner
+                )
+            except KubernetesError as error:
+                logger.error("Kubernetes API request failed: %s", error)
+                description = CLUSTER_ERROR.format(reason=error)
+                await reporter.report("error", description, commit_state="error")
+                return
+            async with self._service_locks.hold(
+                spec.target.namespace, spec.target.service, annotations=job.intent()
+            ):
+                # Until the rollout ends, a cancellation leaves the Lease's
+                # record of this deploy for the leader to resume.
+                self._resumable.add(job.deployment_id)
+                await self._roll_out(spec, reporter, logger)
+                self._resumable.discard(job.deployment_id)
 
     async def _prepare(
         self, gh: Any, job: DeploymentJob, reporter: Reporter
@@ -304,6 +384,7 @@ class Deployer:
             readiness_path=config.readiness_path,
             env=dict(config.env),
             deployment_id=job.deployment_id,
+            installation_id=job.installation_id,
         )
 
     async def _roll_out(
@@ -317,7 +398,6 @@ class Deployer:
             "in_progress", STARTING.format(**text), commit_state="pending"
         )
         try:
-            await releases.ensure_namespace(self._kube, target.namespace, target.owner)
             await releases.ensure_service(self._kube, target, spec.port)
             created = await releases.create_release(self._kube, spec)
             logger.info("%s the release.", "Created" if created else "Reused")

@@ -184,3 +184,14 @@ async def create_deployment_status(
             {"owner": owner, "repo": repo, "deployment_id": deployment_id},
             data=data,
         )
+
+
+async def get_deployment(
+    gh: GitHubAPI, owner: str, repo: str, deployment_id: int
+) -> dict[str, Any]:
+    """Return one deployment; raises GitHubNotFound when it does not exist."""
+    with github_errors():
+        return await gh.getitem(
+            "/repos/{owner}/{repo}/deployments/{deployment_id}",
+            {"owner": owner, "repo": repo, "deployment_id": deployment_id},
+        )

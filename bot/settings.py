@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -62,6 +63,24 @@ class Settings(BaseModel):
     default_memory: str = Field(default="1Gi", alias="CITE_DEFAULT_MEMORY")
     max_cpu: str = Field(default="2000m", alias="CITE_MAX_CPU")
     max_memory: str = Field(default="8Gi", alias="CITE_MAX_MEMORY")
+
+    identity: str = Field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}",
+        alias="CITE_IDENTITY",
+        min_length=1,
+        max_length=128,
+    )
+    namespace: str = Field(
+        default="cite",
+        alias="CITE_NAMESPACE",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+    )
+    lease_seconds: int = Field(default=15, ge=1, le=3600, alias="CITE_LEASE_SECONDS")
+    release_retention: float = Field(
+        default=3600.0, ge=0, alias="CITE_RELEASE_RETENTION"
+    )
+    max_standby: int = Field(default=2, ge=0, alias="CITE_MAX_STANDBY")
+    cleanup_interval: float = Field(default=60.0, gt=0, alias="CITE_CLEANUP_INTERVAL")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", alias="LOG_LEVEL"

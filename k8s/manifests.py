@@ -17,6 +17,7 @@ REPOSITORY_ANNOTATION = f"{LABEL_PREFIX}/repository"
 BRANCH_ANNOTATION = f"{LABEL_PREFIX}/branch"
 ENVIRONMENT_ANNOTATION = f"{LABEL_PREFIX}/environment"
 DEPLOYMENT_ID_ANNOTATION = f"{LABEL_PREFIX}/deployment-id"
+INSTALLATION_ANNOTATION = f"{LABEL_PREFIX}/installation-id"
 SELECTED_AT_ANNOTATION = f"{LABEL_PREFIX}/selected-at"
 PREVIOUS_RELEASE_ANNOTATION = f"{LABEL_PREFIX}/previous-release"
 UNSELECTED_AT_ANNOTATION = f"{LABEL_PREFIX}/unselected-at"
@@ -59,6 +60,7 @@ class ReleaseSpec:
     readiness_path: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     deployment_id: int | None = None
+    installation_id: int | None = None
 
     def container(self) -> dict[str, Any]:
         """Return the container of each pod of the release."""
@@ -165,6 +167,8 @@ def release_manifest(spec: ReleaseSpec) -> dict[str, Any]:
     }
     if spec.deployment_id is not None:
         annotations[DEPLOYMENT_ID_ANNOTATION] = str(spec.deployment_id)
+    if spec.installation_id is not None:
+        annotations[INSTALLATION_ANNOTATION] = str(spec.installation_id)
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",

@@ -332,13 +332,64 @@ async def delete_release(api: client.ApiClient, namespace: str, release: str) ->
 
 async def is_selected(api: client.ApiClient, spec: ReleaseSpec) -> bool:
     """Return whether the release's Service selects it now."""
+    selected = await selected_release(api, spec.target.namespace, spec.target.service)
+    return selected == spec.name
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release Deployment as the clean-up sees it."""
+
+    namespace: str
+    name: str
+    service: str
+    created: datetime
+    unselected_at: datetime | None
+    annotations: dict[str, str]
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+async def list_releases(api: client.ApiClient) -> list[Release]:
+    """Return every release Cite manages, in all namespaces."""
+    apps = client.AppsV1Api(api)
+    selector = "app.kubernetes.io/managed-by=cite,app.kubernetes.io/component=release"
+    with kubernetes_errors():
+        listing = await apps.list_deployment_for_all_namespaces(label_selector=selector)
+    releases = []
+    for item in listing.items:
+        metadata = item.metadata
+        annotations = dict(metadata.annotations or {})
+        releases.append(
+            Release(
+                namespace=metadata.namespace,
+                name=metadata.name,
+                service=(metadata.labels or {}).get(manifests.SERVICE_LABEL, ""),
+                created=metadata.creation_timestamp,
+                unselected_at=_parse_time(
+                    annotations.get(manifests.UNSELECTED_AT_ANNOTATION)
+                ),
+                annotations=annotations,
+            )
+        )
+    return releases
+
+
+async def selected_release(
+    api: client.ApiClient, namespace: str, service: str
+) -> str | None:
+    """Return the release a Service selects, or None."""
     core = client.CoreV1Api(api)
     try:
         with kubernetes_errors():
-            service = await core.read_namespaced_service(
-                spec.target.service, spec.target.namespace
-            )
+            found = await core.read_namespaced_service(service, namespace)
     except NotFound:
-        return False
-    selector = service.spec.selector or {}
-    return selector.get(manifests.RELEASE_LABEL) == spec.name
+        return None
+    return (found.spec.selector or {}).get(manifests.RELEASE_LABEL) or None

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import github
 from bot.app import CONTEXT, QUEUE
 from bot.deploys import DEPLOY_CONTEXT
 from demo.stack import Stack
-from k8s.manifests import RELEASE_LABEL
+from k8s.manifests import RELEASE_LABEL, SHA_LABEL
 from k8s.names import namespace_name, service_name
 
 OWNER = "octo-org"
 REPO = "hello-world"
 CONFIG = "port: 8080\nreplicas: 2\nreadiness_path: /healthz\n"
 FINAL_STATES = ("success", "failure", "error")
+NAMESPACE = "cite-octo-org"
 
 
 def create_repository(stack: Stack, config: str | None = CONFIG, **kwargs: Any) -> str:
@@ -86,3 +88,59 @@ def releases(stack: Stack) -> dict[str, dict[str, Any]]:
         item["metadata"]["name"]: item
         for item in stack.cluster.store.list("deployments", namespace)
     }
+
+
+async def deploy_versions(stack, count: int) -> list[str]:
+    """Deploy the initial commit and count - 1 more; return their shas."""
+    shas = [create_repository(stack)]
+    await build_and_deploy(stack, shas[0])
+    for number in range(1, count):
+        sha = await stack.github.push(
+            OWNER, REPO, "main", {"app.py": f"v{number}"}, f"Ship v{number}"
+        )
+        await build_and_deploy(stack, sha)
+        shas.append(sha)
+    await settle(stack)
+    return shas
+
+
+def release_of(stack, sha: str) -> str | None:
+    for name, release in releases(stack).items():
+        if release["metadata"]["labels"][SHA_LABEL] == sha:
+            return name
+    return None
+
+
+def deployment_of(stack, sha: str) -> dict:
+    return next(d for d in stack.github.deployments(OWNER, REPO) if d["sha"] == sha)
+
+
+async def roll_back(stack, sha: str) -> dict:
+    """Create a deployment of an older commit as a person or tool would."""
+    before = len(deploy_states_all(stack, sha))
+    installation = stack.github.installation_for(stack.github.repository(OWNER, REPO))
+    gh = await stack.bot_app[CONTEXT].github.client(installation.id)
+    await github.create_deployment(
+        gh,
+        OWNER,
+        REPO,
+        sha=sha,
+        environment="production",
+        payload={"cite": {"branch": "main"}},
+        description="Roll back",
+        required_contexts=[],
+    )
+    return await stack.github.wait_for(
+        lambda g: (
+            len(deploy_states_all(stack, sha)) > before + 1
+            and deploy_result(stack, sha)
+        )
+    )
+
+
+def deploy_states_all(stack, sha: str) -> list[dict]:
+    return [
+        status
+        for status in stack.github.statuses(OWNER, REPO, sha)
+        if status["context"] == "cite/deploy"
+    ]
