@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from simulators.github import GitHubSimulator
 HOST = "127.0.0.1"
 APP_ID = 1001
 WEBHOOK_SECRET = "demo-webhook-secret"
+# The builder image of the simulated build Jobs; nothing pulls it.
+BUILDER_IMAGE = "localhost:5000/kaniko-project/executor:v1.23.2"
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,13 @@ class Stack:
     github: GitHubSimulator
     cluster: ClusterSimulator
     settings: Settings
-    bot_app: web.Application
+    bot_app: web.Application | None
     github_url: str
     cluster_url: str
-    bot_url: str
+    bot_url: str | None
     kubeconfig: Path
+    # The environment the bot runs with, for starting more replicas.
+    bot_environment: dict[str, str]
 
 
 async def _serve(app: web.Application, port: int) -> tuple[web.AppRunner, str]:
@@ -71,6 +76,23 @@ async def _serve(app: web.Application, port: int) -> tuple[web.AppRunner, str]:
     return runner, f"http://{HOST}:{bound}"
 
 
+def _bind(port: int) -> socket.socket:
+    """Bind the bot's socket early, so its URL is known before the settings."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    return sock
+
+
+async def _serve_socket(
+    app: web.Application, sock: socket.socket
+) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    return runner, f"http://{HOST}:{sock.getsockname()[1]}"
+
+
 @asynccontextmanager
 async def run_stack(
     workdir: Path,
@@ -79,17 +101,20 @@ async def run_stack(
     cluster_settings: ClusterSettings | None = None,
     bot_environment: Mapping[str, str] | None = None,
     ports: tuple[int, int, int] = (0, 0, 0),
+    with_bot: bool = True,
 ) -> AsyncIterator[Stack]:
     """Serve the cluster simulator, the GitHub simulator and the bot on loopback.
 
     ``ports`` are those of the cluster, GitHub and the bot; 0 picks a free one.
-    Everything is stopped in reverse order on exit.
+    Without ``with_bot`` only the simulators run, for tests that start bot
+    processes themselves. Everything is stopped in reverse order on exit.
     """
     app_key = app_key or generate_app_key()
     cluster = ClusterSimulator(cluster_settings or ClusterSettings())
     cluster_runner, cluster_url = await _serve(cluster.make_app(), ports[0])
     runners = [cluster_runner]
     github: GitHubSimulator | None = None
+    bot_socket = _bind(ports[2])
     try:
         kubeconfig = workdir / "kubeconfig"
         cluster.write_kubeconfig(kubeconfig, cluster_url)
@@ -110,13 +135,18 @@ async def run_stack(
             "GITHUB_API_URL": github_url,
             "KUBECONFIG": str(kubeconfig),
             "HOST": HOST,
+            "CITE_PUBLIC_URL": f"http://{HOST}:{bot_socket.getsockname()[1]}",
+            "CITE_BUILDER_IMAGE": BUILDER_IMAGE,
             **(bot_environment or {}),
         }
         settings = load_settings(environment)
-        bot_app = make_app(settings)
-        bot_runner, bot_url = await _serve(bot_app, ports[2])
-        runners.append(bot_runner)
-        github.webhook_url = f"{bot_url}/webhooks"
+        bot_app: web.Application | None = None
+        bot_url: str | None = None
+        if with_bot:
+            bot_app = make_app(settings)
+            bot_runner, bot_url = await _serve_socket(bot_app, bot_socket)
+            runners.append(bot_runner)
+            github.webhook_url = f"{bot_url}/webhooks"
 
         yield Stack(
             github=github,
@@ -127,6 +157,7 @@ async def run_stack(
             cluster_url=cluster_url,
             bot_url=bot_url,
             kubeconfig=kubeconfig,
+            bot_environment=environment,
         )
     finally:
         if github is not None:
@@ -136,3 +167,4 @@ async def run_stack(
             await github.wait_idle()
         for runner in reversed(runners):
             await runner.cleanup()
+        bot_socket.close()
