@@ -98,6 +98,9 @@ class Lifecycle:
                     await step()
                 except (KubernetesError, GitHubError) as error:
                     logger.error("%s failed: %s", step.__name__, error)
+                except Exception:
+                    # The leader keeps its Lease, so the next round must run.
+                    logger.exception("%s failed unexpectedly.", step.__name__)
             await asyncio.sleep(self._settings.cleanup_interval)
 
     async def clean_up(self) -> list[str]:

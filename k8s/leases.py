@@ -31,7 +31,7 @@ def micro_time(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class LeaseRecord:
-    """What a Lease says: its holder, when it was renewed, and its annotations."""
+    """The contents of a Lease: holder, renewal time, duration and annotations."""
 
     name: str
     namespace: str
