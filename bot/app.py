@@ -11,6 +11,9 @@ from gidgethub import routing, sansio
 from kubernetes_asyncio import client
 
 from bot.auth import GitHubApp, key_fingerprint
+from bot.build_logs import ROUTE as BUILD_LOG_ROUTE
+from bot.build_logs import link_key, make_log_view
+from bot.builds import Builder
 from bot.context import BotContext, limits_from
 from bot.deploys import Deployer
 from bot.lifecycle import Lifecycle
@@ -19,12 +22,12 @@ from bot.logs import ContextLogger, get_logger
 from bot.settings import Settings
 from bot.webhook import make_view
 from bot.worker import DeliveryQueue
-from handlers import deployment, status
+from handlers import deployment, push, status
 from k8s import releases
 from k8s.client import load_configuration, open_client
 from k8s.errors import KubernetesError
 
-ROUTER = routing.Router(status.router, deployment.router)
+ROUTER = routing.Router(status.router, deployment.router, push.router)
 GITHUB_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -78,7 +81,8 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             duration_seconds=settings.lease_seconds,
             lead=lifecycle.lead,
         )
-        app[CONTEXT] = BotContext(settings, github_app, kube, deployer)
+        builder = Builder(settings, github_app, kube)
+        app[CONTEXT] = BotContext(settings, github_app, kube, deployer, builder)
         app[LIFECYCLE] = lifecycle
         app[ELECTOR] = elector
         await _ensure_own_namespace(kube, settings.namespace)
@@ -96,6 +100,7 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             yield
         finally:
             await queue.stop()
+            await builder.stop()
             election.cancel()
             await asyncio.gather(election, return_exceptions=True)
             await deployer.stop()
@@ -131,4 +136,10 @@ def make_app(settings: Settings) -> web.Application:
     secret = settings.github_webhook_secret.get_secret_value()
     app.router.add_post("/webhooks", make_view(queue, secret))
     app.router.add_get("/healthz", _health)
+    app.router.add_get(
+        BUILD_LOG_ROUTE,
+        make_log_view(
+            link_key(secret), settings.build_namespace, lambda: app[CONTEXT].kube
+        ),
+    )
     return app

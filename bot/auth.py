@@ -93,6 +93,28 @@ class GitHubApp:
             self._session, USER_AGENT, oauth_token=token, base_url=self._api_url
         )
 
+    async def repository_token(
+        self, installation_id: int, repository: str, permissions: dict[str, str]
+    ) -> InstallationToken:
+        """Request a new token limited to one repository and these permissions.
+
+        The token is not cached: each build gets its own, which GitHub expires
+        after an hour.
+        """
+        gh = GitHubAPI(self._session, USER_AGENT, base_url=self._api_url)
+        jwt = apps.get_jwt(app_id=str(self._app_id), private_key=self._private_key)
+        with github_errors():
+            response = await gh.post(
+                "/app/installations/{installation_id}/access_tokens",
+                {"installation_id": installation_id},
+                data={"repositories": [repository], "permissions": permissions},
+                jwt=jwt,
+            )
+        expires_at = datetime.fromisoformat(
+            response["expires_at"].replace("Z", "+00:00")
+        ).timestamp()
+        return InstallationToken(token=response["token"], expires_at=expires_at)
+
     async def _request_token(self, installation_id: int) -> InstallationToken:
         gh = GitHubAPI(self._session, USER_AGENT, base_url=self._api_url)
         with github_errors():

@@ -12,17 +12,19 @@ from bot.repo_config import Limits
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.builds import Builder
     from bot.deploys import Deployer
 
 
 @dataclass(frozen=True)
 class BotContext:
-    """Settings, the GitHub App, the Kubernetes client and the deployer."""
+    """Settings, the GitHub App, the Kubernetes client, deployer and builder."""
 
     settings: Settings
     github: GitHubApp
     kube: client.ApiClient
     deployer: Deployer
+    builder: Builder
 
     @property
     def limits(self) -> Limits:

@@ -13,6 +13,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -25,6 +26,9 @@ CONFIG_PATH = ".github/cite.yml"
 DEFAULT_BUILD_CONTEXT = "cite/build"
 
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+# Paths inside the repository: no '#' or spaces, because they go into the
+# builder's git context URL and arguments.
+_REPO_PATH = re.compile(r"^[A-Za-z0-9._][A-Za-z0-9._/-]*$")
 _IMAGE_FIELDS = {"owner", "repo", "sha", "branch", "registry"}
 
 
@@ -62,6 +66,33 @@ class Resources(BaseModel):
         return value
 
 
+class BuildConfig(BaseModel):
+    """How Cite builds the image: the Dockerfile, its directory, and tags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dockerfile: StrictStr = "Dockerfile"
+    context: StrictStr = "."
+    tags: StrictBool = False
+
+    @field_validator("dockerfile", "context")
+    @classmethod
+    def _check_repo_path(cls, value: str) -> str:
+        parts = value.split("/")
+        if not _REPO_PATH.match(value) or ".." in parts:
+            raise ValueError(
+                f"expected a relative path inside the repository such as "
+                f"docker/app, got {value!r}"
+            )
+        return value
+
+    @property
+    def context_dir(self) -> str | None:
+        """The build context directory, or None for the repository's root."""
+        path = self.context.strip("/")
+        return None if path in ("", ".") else path
+
+
 class RepoConfig(BaseModel):
     """The keys of ``.github/cite.yml``, each with its default."""
 
@@ -75,6 +106,7 @@ class RepoConfig(BaseModel):
     deploy: dict[StrictStr, StrictStr] | None = None
     image: StrictStr | None = None
     build_context: StrictStr = Field(default=DEFAULT_BUILD_CONTEXT, min_length=1)
+    build: BuildConfig = Field(default_factory=BuildConfig)
 
     @field_validator("readiness_path")
     @classmethod
@@ -174,6 +206,15 @@ def raw_build_context(text: str) -> str:
         return DEFAULT_BUILD_CONTEXT
     value = raw.get("build_context") if isinstance(raw, dict) else None
     return value if isinstance(value, str) and value else DEFAULT_BUILD_CONTEXT
+
+
+def raw_names_image(text: str) -> bool:
+    """Return whether an invalid file has an ``image`` key, as far as it can be read."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return False
+    return isinstance(raw, dict) and raw.get("image") is not None
 
 
 def pod_resources(config: RepoConfig, limits: Limits) -> PodResources:

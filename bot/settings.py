@@ -58,6 +58,29 @@ class Settings(BaseModel):
     )
     registry: str = Field(default="localhost:5000", alias="CITE_REGISTRY")
 
+    build_namespace: str = Field(
+        default="cite-builds",
+        alias="CITE_BUILD_NAMESPACE",
+        pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        max_length=63,
+    )
+    builder_image: str = Field(
+        default="gcr.io/kaniko-project/executor:v1.23.2",
+        alias="CITE_BUILDER_IMAGE",
+        min_length=1,
+    )
+    build_cpu: str = Field(default="1", alias="CITE_BUILD_CPU")
+    build_memory: str = Field(default="2Gi", alias="CITE_BUILD_MEMORY")
+    build_deadline: int = Field(default=1800, ge=1, alias="CITE_BUILD_DEADLINE")
+    max_concurrent_builds: int = Field(default=8, ge=1, alias="CITE_MAX_BUILDS")
+    build_registry_secret: str | None = Field(
+        default=None, alias="CITE_BUILD_REGISTRY_SECRET", min_length=1
+    )
+    public_url: AnyHttpUrl | None = Field(default=None, alias="CITE_PUBLIC_URL")
+    build_log_link_seconds: int = Field(
+        default=604800, ge=60, alias="CITE_BUILD_LOG_LINK_SECONDS"
+    )
+
     max_pods: int = Field(default=20, ge=1, alias="CITE_MAX_PODS")
     default_cpu: str = Field(default="250m", alias="CITE_DEFAULT_CPU")
     default_memory: str = Field(default="1Gi", alias="CITE_DEFAULT_MEMORY")
@@ -94,7 +117,14 @@ class Settings(BaseModel):
             raise ValueError("expected an RSA private key in PEM format")
         return value
 
-    @field_validator("default_cpu", "max_cpu", "default_memory", "max_memory")
+    @field_validator(
+        "default_cpu",
+        "max_cpu",
+        "default_memory",
+        "max_memory",
+        "build_cpu",
+        "build_memory",
+    )
     @classmethod
     def _check_quantity(cls, value: str) -> str:
         try:
@@ -127,6 +157,11 @@ class Settings(BaseModel):
     def api_url(self) -> str:
         """The GitHub API root without a trailing slash."""
         return str(self.github_api_url).rstrip("/")
+
+    @property
+    def public_base_url(self) -> str | None:
+        """The bot's public URL without a trailing slash, for links to it."""
+        return str(self.public_url).rstrip("/") if self.public_url else None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -9,6 +10,9 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.config.config_exception import ConfigException
 
 DEFAULT_KUBECONFIG = Path.home() / ".kube" / "config"
+# kubernetes-asyncio logs every response body at DEBUG, the data of Secrets
+# included, so its REST logger stays at INFO whatever the bot's level.
+REST_LOGGER = "kubernetes_asyncio.client.rest"
 
 
 class ClusterConfigError(Exception):
@@ -51,4 +55,5 @@ async def load_configuration(kubeconfig: Path | None) -> client.Configuration:
 
 def open_client(configuration: client.Configuration) -> client.ApiClient:
     """Return an API client; the caller closes it."""
+    logging.getLogger(REST_LOGGER).setLevel(logging.INFO)
     return client.ApiClient(configuration=configuration)

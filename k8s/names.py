@@ -1,4 +1,4 @@
-"""Derive Kubernetes names for namespaces, Services and releases.
+"""Derive Kubernetes names for namespaces, Services, releases and builds.
 
 Every name is valid for its kind for any input and the same input always gives
 the same name. A name that had to be changed or shortened ends with a short hash
@@ -83,3 +83,26 @@ def release_name(service: str, sha: str, template_hash: str) -> str:
     if len(head) + len(suffix) > MAX_LABEL:
         head = _shorten(service, short_hash(service), MAX_LABEL - len(suffix))
     return f"{head}{suffix}"
+
+
+def build_key(owner: str, repo: str, ref: str) -> str:
+    """Return the 8-character hash that names one repository's branch or tag.
+
+    Owner and repository names are case-insensitive on GitHub, refs are not.
+    """
+    return short_hash(owner.lower(), repo.lower(), ref)
+
+
+def build_name(owner: str, repo: str, ref: str, sha: str) -> str:
+    """Return the name of the build Job of a commit pushed to a ref.
+
+    Kubernetes copies a Job's name into a label of its pods, so the name is a
+    DNS-1123 label of at most 63 characters. It reads
+    ``<repo>-<ref>-<build key>-<sha10>``: the build key keeps the builds of
+    other organizations and refs apart in the shared build namespace, and the
+    sha makes each commit's build a Job of its own.
+    """
+    short_ref = ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+    suffix = f"-{build_key(owner, repo, ref)}-{sha[:10].lower()}"
+    head = _clean(f"{repo}-{short_ref}")[: MAX_LABEL - len(suffix)].strip("-")
+    return f"{head}{suffix}" if head else suffix[1:]

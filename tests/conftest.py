@@ -15,6 +15,7 @@ FAST_CLUSTER = dict(
     pod_ready_delay=0.02,
     back_off_delay=0.02,
     pod_termination_delay=0.005,
+    job_pod_run_delay=0.05,
 )
 
 
@@ -30,11 +31,17 @@ def bot_environment() -> dict[str, str]:
 
 
 @pytest.fixture
-async def stack(tmp_path, app_key, bot_environment) -> Stack:
+def cluster_settings() -> ClusterSettings:
+    """Settings of the simulated cluster; a test overrides this fixture."""
+    return ClusterSettings(**FAST_CLUSTER)
+
+
+@pytest.fixture
+async def stack(tmp_path, app_key, bot_environment, cluster_settings) -> Stack:
     async with run_stack(
         tmp_path,
         app_key=app_key,
-        cluster_settings=ClusterSettings(**FAST_CLUSTER),
+        cluster_settings=cluster_settings,
         bot_environment=bot_environment,
     ) as running:
         yield running

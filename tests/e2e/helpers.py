@@ -59,11 +59,18 @@ async def settle(stack: Stack) -> None:
     """Wait until no webhook is in flight, no delivery queued and no deploy runs."""
     queue = stack.bot_app[QUEUE]
     deployer = stack.bot_app[CONTEXT].deployer
+    builder = stack.bot_app[CONTEXT].builder
     while True:
         await stack.github.wait_idle()
         await queue.join()
         await deployer.wait_idle()
-        if stack.github.is_idle() and queue.is_idle() and deployer.is_idle():
+        await builder.wait_idle()
+        if (
+            stack.github.is_idle()
+            and queue.is_idle()
+            and deployer.is_idle()
+            and builder.is_idle()
+        ):
             return
 
 

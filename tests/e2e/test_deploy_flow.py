@@ -115,7 +115,9 @@ async def test_branch_without_auto_deploy_is_not_deployed(stack):
 
 async def test_commit_that_heads_no_branch_is_not_deployed(stack):
     old = create_repository(stack)
-    await stack.github.push(OWNER, REPO, "main", {"a.txt": "a"}, "Move main on")
+    await stack.github.push(
+        OWNER, REPO, "main", {"a.txt": "a"}, "Move main on [skip ci]"
+    )
 
     await stack.github.create_status(OWNER, REPO, old, "success", context="cite/build")
     await settle(stack)
