@@ -123,7 +123,11 @@ def failure_description(duration: str, log: str | None) -> str:
     tail = " ".join((log or "").split()) or EMPTY_LOG
     room = MAX_DESCRIPTION - len(prefix)
     if len(tail) > room:
-        tail = ELLIPSIS + tail[-(room - len(ELLIPSIS)) :].lstrip()
+        end = tail[-(room - len(ELLIPSIS)) :]
+        # Start at a whole word unless the end is a single long word.
+        if " " in end:
+            end = end.split(" ", 1)[1]
+        tail = ELLIPSIS + end
     return prefix + tail
 
 
