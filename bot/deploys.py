@@ -7,17 +7,14 @@ reported as a deployment status and a ``cite/deploy`` commit status.
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from kubernetes_asyncio import client
 
 from bot import github
 from bot.auth import GitHubApp
-from bot.github import GitHubError
+from bot.deploy_job import DeploymentJob
 from bot.locks import ServiceLocks
 from bot.logs import ContextLogger, get_logger
 from bot.repo_config import (
@@ -28,23 +25,17 @@ from bot.repo_config import (
     parse_config,
     pod_resources,
 )
+from bot.reporting import DEPLOY_CONTEXT, Reporter
+from bot.scaling import check_overrides
 from bot.settings import Settings
-from k8s import releases
+from k8s import environments, releases
 from k8s.errors import KubernetesError
-from k8s.manifests import (
-    DEPLOYMENT_ID_ANNOTATION,
-    INSTALLATION_ANNOTATION,
-    REPOSITORY_ANNOTATION,
-    ReleaseSpec,
-    Target,
-)
+from k8s.manifests import ReleaseSpec, Target
 from k8s.names import namespace_name, service_name
 
-DEPLOY_CONTEXT = "cite/deploy"
 # Deployment states after which the bot has started or finished a deployment.
 HANDLED_STATES = frozenset({"in_progress", "success", "failure", "error", "inactive"})
 FINAL_STATES = HANDLED_STATES - {"in_progress"}
-REPORT_TIMEOUT_SECONDS = 10
 
 STARTING = "Starting release {release} of {sha}"
 WAITING = "Waiting for {replicas} pod(s) of {release} to become Ready"
@@ -59,129 +50,9 @@ NO_BRANCH = (
 CLUSTER_ERROR = "Kubernetes API error: {reason}. Redeploy to retry."
 SUPERSEDED = "Superseded: {reason}."
 STOPPED = "Cite stopped before this deploy finished; redeploy to retry."
-
-_SHA = re.compile(r"^[0-9a-f]{40}$")
-
-
-@dataclass(frozen=True)
-class DeploymentJob:
-    """One GitHub deployment to execute, as the ``deployment`` event gives it."""
-
-    installation_id: int
-    owner: str
-    repo: str
-    default_branch: str
-    deployment_id: int
-    sha: str
-    ref: str
-    environment: str
-    payload: dict[str, Any]
-
-    @classmethod
-    def from_event(cls, data: dict[str, Any]) -> DeploymentJob:
-        """Build a job from a ``deployment`` webhook payload."""
-        deployment = data["deployment"]
-        repository = data["repository"]
-        payload = deployment.get("payload") or {}
-        if isinstance(payload, str):
-            try:
-                payload = json.loads(payload)
-            except ValueError:
-                payload = {}
-        return cls(
-            installation_id=data["installation"]["id"],
-            owner=repository["owner"]["login"],
-            repo=repository["name"],
-            default_branch=repository.get("default_branch") or "main",
-            deployment_id=deployment["id"],
-            sha=deployment["sha"],
-            ref=deployment["ref"],
-            environment=deployment["environment"],
-            payload=payload if isinstance(payload, dict) else {},
-        )
-
-    @classmethod
-    def from_deployment(
-        cls,
-        deployment: dict[str, Any],
-        *,
-        owner: str,
-        repo: str,
-        installation_id: int,
-    ) -> DeploymentJob:
-        """Build a job from a deployment read through the REST API."""
-        return cls.from_event(
-            {
-                "deployment": deployment,
-                "repository": {"owner": {"login": owner}, "name": repo},
-                "installation": {"id": installation_id},
-            }
-        )
-
-    def intent(self) -> dict[str, str]:
-        """Return the annotations that record this deploy on its Service's Lease."""
-        return {
-            DEPLOYMENT_ID_ANNOTATION: str(self.deployment_id),
-            INSTALLATION_ANNOTATION: str(self.installation_id),
-            REPOSITORY_ANNOTATION: f"{self.owner}/{self.repo}",
-        }
-
-    @property
-    def branch(self) -> str | None:
-        """The branch whose Service this deployment serves."""
-        cite = self.payload.get("cite")
-        if isinstance(cite, dict) and isinstance(cite.get("branch"), str):
-            return cite["branch"]
-        if self.ref != self.sha and not _SHA.match(self.ref):
-            return self.ref.removeprefix("refs/heads/")
-        return None
-
-
-class Reporter:
-    """Send a deployment's progress to GitHub; a failed report is only logged."""
-
-    def __init__(self, app: GitHubApp, job: DeploymentJob, logger: ContextLogger):
-        self._app = app
-        self._job = job
-        self._logger = logger
-
-    async def report(
-        self,
-        state: str,
-        description: str,
-        *,
-        commit_state: str | None = None,
-        environment_url: str | None = None,
-    ) -> None:
-        """Add a deployment status and, when given, a ``cite/deploy`` commit status."""
-        job = self._job
-        try:
-            async with asyncio.timeout(REPORT_TIMEOUT_SECONDS):
-                gh = await self._app.client(job.installation_id)
-                await github.create_deployment_status(
-                    gh,
-                    job.owner,
-                    job.repo,
-                    job.deployment_id,
-                    state=state,
-                    description=description,
-                    environment_url=environment_url,
-                )
-                if commit_state:
-                    await github.create_commit_status(
-                        gh,
-                        job.owner,
-                        job.repo,
-                        job.sha,
-                        state=commit_state,
-                        context=DEPLOY_CONTEXT,
-                        description=description,
-                        target_url=environment_url,
-                    )
-        except (GitHubError, TimeoutError) as error:
-            self._logger.error(
-                "Reporting %s to GitHub failed: %s", state, error or "timed out"
-            )
+BUILD_PENDING = "Waiting for {context} to succeed on {sha}; the deploy starts then."
+BUILD_FAILED = "Not deployed: {context} failed: {reason}"
+SCALE_REJECTED = "Not scaled: {reason}"
 
 
 class Deployer:
@@ -296,10 +167,11 @@ class Deployer:
         if any(status["state"] in handled for status in statuses):
             logger.info("Deployment was handled already; nothing to do.")
             return
-        spec = await self._prepare(gh, job, reporter)
-        if spec is None:
+        prepared = await self._prepare(gh, job, reporter)
+        if prepared is None:
             return
-        key = (spec.target.namespace, spec.target.service)
+        config, target = prepared
+        key = (target.namespace, target.service)
         self._newest[key] = max(self._newest.get(key, 0), job.deployment_id)
         async with self._locks[key]:
             if self._newest[key] > job.deployment_id:
@@ -307,28 +179,35 @@ class Deployer:
                 logger.info("Skipped: %s.", reason)
                 await reporter.report("inactive", SUPERSEDED.format(reason=reason))
                 return
-            try:
-                await releases.ensure_namespace(
-                    self._kube, spec.target.namespace, spec.target.owner
-                )
-            except KubernetesError as error:
-                logger.error("Kubernetes API request failed: %s", error)
-                description = CLUSTER_ERROR.format(reason=error)
-                await reporter.report("error", description, commit_state="error")
+            if not await self._ensure_namespace(target, reporter, logger):
                 return
             async with self._service_locks.hold(
-                spec.target.namespace, spec.target.service, annotations=job.intent()
+                target.namespace, target.service, annotations=job.intent()
             ):
                 # Until the rollout ends, a cancellation leaves the Lease's
                 # record of this deploy for the leader to resume.
                 self._resumable.add(job.deployment_id)
-                await self._roll_out(spec, reporter, logger)
+                spec = await self._apply_scale(job, config, target, reporter, logger)
+                if spec is not None:
+                    await self._roll_out(spec, reporter, logger)
                 self._resumable.discard(job.deployment_id)
+
+    async def _ensure_namespace(
+        self, target: Target, reporter: Reporter, logger: ContextLogger
+    ) -> bool:
+        try:
+            await releases.ensure_namespace(self._kube, target.namespace, target.owner)
+        except KubernetesError as error:
+            logger.error("Kubernetes API request failed: %s", error)
+            description = CLUSTER_ERROR.format(reason=error)
+            await reporter.report("error", description, commit_state="error")
+            return False
+        return True
 
     async def _prepare(
         self, gh: Any, job: DeploymentJob, reporter: Reporter
-    ) -> ReleaseSpec | None:
-        """Read the config at the commit and build the release, or report why not."""
+    ) -> tuple[RepoConfig, Target] | None:
+        """Read the config at the commit and find the target, or report why not."""
         sha = job.sha[:7]
         text = await github.read_file(gh, job.owner, job.repo, CONFIG_PATH, job.sha)
         if text is None:
@@ -343,33 +222,92 @@ class Deployer:
                 "failure", BAD_CONFIG.format(reason=error), commit_state="failure"
             )
             return None
-        branch = job.branch
-        if branch is None:
+        if job.branch is None or job.service_key is None:
             await reporter.report(
                 "failure", NO_BRANCH.format(sha=sha), commit_state="failure"
             )
             return None
-        return self._release_spec(job, config, branch)
-
-    def _release_spec(
-        self, job: DeploymentJob, config: RepoConfig, branch: str
-    ) -> ReleaseSpec:
+        if job.wait_for_build and not await self._build_succeeded(gh, job, reporter):
+            return None
         target = Target(
             namespace=namespace_name(self._settings.namespace_prefix, job.owner),
-            service=service_name(job.repo, branch),
+            service=service_name(job.repo, job.service_key),
             owner=job.owner,
             repository=job.repo,
-            branch=branch,
+            branch=job.branch,
             environment=job.environment,
         )
-        cite = job.payload.get("cite")
-        image = cite.get("image") if isinstance(cite, dict) else None
+        return config, target
+
+    async def _build_succeeded(
+        self, gh: Any, job: DeploymentJob, reporter: Reporter
+    ) -> bool:
+        """Check the build status a command's deploy waits for.
+
+        A pending build leaves the deployment queued; the status handler starts
+        it when the build succeeds.
+        """
+        context = job.wait_for_build or ""
+        state, description = await github.commit_state(
+            gh, job.owner, job.repo, job.sha, context
+        )
+        if state == "success":
+            return True
+        if state in ("failure", "error"):
+            text = BUILD_FAILED.format(context=context, reason=description or state)
+            await reporter.report("failure", text)
+            return False
+        await reporter.report(
+            "queued", BUILD_PENDING.format(context=context, sha=job.sha[:7])
+        )
+        return False
+
+    async def _apply_scale(
+        self,
+        job: DeploymentJob,
+        config: RepoConfig,
+        target: Target,
+        reporter: Reporter,
+        logger: ContextLogger,
+    ) -> ReleaseSpec | None:
+        """Record the deployment's scale on the Service and build the release."""
+        try:
+            await releases.ensure_service(self._kube, target, config.port)
+            state = await environments.read_service(
+                self._kube, target.namespace, target.service
+            )
+            overrides = dict(state.overrides if state else {})
+            if job.scale:
+                overrides.update(job.scale)
+                check_overrides(overrides, self._limits)
+                await environments.set_overrides(
+                    self._kube, target.namespace, target.service, job.scale
+                )
+                logger.info("Scaled %s: %s.", target.service, job.scale)
+        except ConfigError as error:
+            await reporter.report("failure", SCALE_REJECTED.format(reason=error))
+            return None
+        except KubernetesError as error:
+            logger.error("Kubernetes API request failed: %s", error)
+            description = CLUSTER_ERROR.format(reason=error)
+            await reporter.report("error", description, commit_state="error")
+            return None
+        return self._release_spec(job, config, target, overrides)
+
+    def _release_spec(
+        self,
+        job: DeploymentJob,
+        config: RepoConfig,
+        target: Target,
+        overrides: dict[str, str],
+    ) -> ReleaseSpec:
+        image = job.cite.get("image")
         if not isinstance(image, str) or not image:
             image = config.image_for(
                 owner=job.owner,
                 repo=job.repo,
                 sha=job.sha,
-                branch=branch,
+                branch=target.branch,
                 registry=self._settings.registry,
             )
         resources = pod_resources(config, self._limits)
@@ -378,9 +316,9 @@ class Deployer:
             sha=job.sha,
             image=image,
             port=config.port,
-            replicas=config.replicas,
-            cpu=resources.cpu,
-            memory=resources.memory,
+            replicas=int(overrides.get("replicas") or config.replicas),
+            cpu=overrides.get("cpu") or resources.cpu,
+            memory=overrides.get("memory") or resources.memory,
             readiness_path=config.readiness_path,
             env=dict(config.env),
             deployment_id=job.deployment_id,
@@ -452,3 +390,13 @@ class Deployer:
             logger.info("Removed the failed release.")
         except KubernetesError as error:
             logger.error("Removing the failed release failed: %s", error)
+
+
+# Names that other modules import from here.
+__all__ = [
+    "DEPLOY_CONTEXT",
+    "FINAL_STATES",
+    "HANDLED_STATES",
+    "Deployer",
+    "DeploymentJob",
+]

@@ -100,15 +100,24 @@ async def create_commit_status(
 
 
 async def find_deployments(
-    gh: GitHubAPI, owner: str, repo: str, *, sha: str, environment: str
+    gh: GitHubAPI,
+    owner: str,
+    repo: str,
+    *,
+    sha: str | None = None,
+    environment: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Return the deployments of a commit to an environment, newest first."""
+    """Return the deployments of a commit and/or an environment, newest first."""
+    variables: dict[str, Any] = {"owner": owner, "repo": repo}
+    if sha is not None:
+        variables["sha"] = sha
+    if environment is not None:
+        variables["environment"] = environment
     with github_errors():
         return [
             item
             async for item in gh.getiter(
-                "/repos/{owner}/{repo}/deployments{?sha,environment}",
-                {"owner": owner, "repo": repo, "sha": sha, "environment": environment},
+                "/repos/{owner}/{repo}/deployments{?sha,environment}", variables
             )
         ]
 
@@ -123,6 +132,7 @@ async def create_deployment(
     payload: dict[str, Any],
     description: str,
     required_contexts: list[str],
+    transient: bool = False,
 ) -> dict[str, Any]:
     """Create a deployment of exactly this commit.
 
@@ -136,7 +146,7 @@ async def create_deployment(
         "description": shorten(description),
         "auto_merge": False,
         "required_contexts": required_contexts,
-        "transient_environment": False,
+        "transient_environment": transient,
         "production_environment": environment == "production",
     }
     with github_errors():
@@ -195,3 +205,93 @@ async def get_deployment(
             "/repos/{owner}/{repo}/deployments/{deployment_id}",
             {"owner": owner, "repo": repo, "deployment_id": deployment_id},
         )
+
+
+async def read_comment(gh: GitHubAPI, owner: str, repo: str, comment_id: int) -> str:
+    """Return the body of an issue or pull request comment."""
+    with github_errors():
+        comment = await gh.getitem(
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+            {"owner": owner, "repo": repo, "comment_id": comment_id},
+        )
+    return comment.get("body") or ""
+
+
+async def edit_comment(
+    gh: GitHubAPI, owner: str, repo: str, comment_id: int, body: str
+) -> None:
+    """Replace the body of a comment the app wrote."""
+    with github_errors():
+        await gh.patch(
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}",
+            {"owner": owner, "repo": repo, "comment_id": comment_id},
+            data={"body": body},
+        )
+
+
+async def create_comment(
+    gh: GitHubAPI, owner: str, repo: str, number: int, body: str
+) -> int:
+    """Comment on an issue or pull request; return the comment id."""
+    with github_errors():
+        comment = await gh.post(
+            "/repos/{owner}/{repo}/issues/{number}/comments",
+            {"owner": owner, "repo": repo, "number": number},
+            data={"body": body},
+        )
+    return int(comment["id"])
+
+
+async def add_reaction(
+    gh: GitHubAPI, owner: str, repo: str, comment_id: int, content: str
+) -> None:
+    """React to an issue or pull request comment, e.g. with ``+1`` or ``eyes``."""
+    with github_errors():
+        await gh.post(
+            "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions",
+            {"owner": owner, "repo": repo, "comment_id": comment_id},
+            data={"content": content},
+            accept="application/vnd.github+json",
+        )
+
+
+async def pull_request(
+    gh: GitHubAPI, owner: str, repo: str, number: int
+) -> dict[str, Any]:
+    """Return a pull request as the REST API renders it."""
+    with github_errors():
+        return await gh.getitem(
+            "/repos/{owner}/{repo}/pulls/{number}",
+            {"owner": owner, "repo": repo, "number": number},
+        )
+
+
+async def permission(
+    gh: GitHubAPI, owner: str, repo: str, login: str
+) -> tuple[str, str]:
+    """Return a user's ``permission`` and ``role_name`` on a repository.
+
+    A user who is not a collaborator gets ``("none", "none")``.
+    """
+    try:
+        with github_errors():
+            answer = await gh.getitem(
+                "/repos/{owner}/{repo}/collaborators/{username}/permission",
+                {"owner": owner, "repo": repo, "username": login},
+            )
+    except GitHubNotFound:
+        return "none", "none"
+    return str(answer.get("permission") or "none"), str(answer.get("role_name") or "")
+
+
+async def commit_state(gh: GitHubAPI, owner: str, repo: str, sha: str, context: str):
+    """Return the newest status of a context on a commit: (state, description)."""
+    with github_errors():
+        combined = await gh.getitem(
+            "/repos/{owner}/{repo}/commits/{ref}/status",
+            {"owner": owner, "repo": repo, "ref": sha},
+        )
+    for status in combined.get("statuses") or []:
+        if status.get("context") == context:
+            return status.get("state"), status.get("description") or ""
+    return None, ""

@@ -10,7 +10,8 @@ from kubernetes_asyncio import client
 
 from bot import github
 from bot.auth import GitHubApp
-from bot.deploys import FINAL_STATES, Deployer, DeploymentJob
+from bot.deploy_job import DeploymentJob
+from bot.deploys import FINAL_STATES, Deployer
 from bot.github import GitHubError, GitHubNotFound
 from bot.locks import LOCK_LABEL, ServiceLocks
 from bot.logs import get_logger

@@ -1,10 +1,10 @@
 """Run Cite against its simulators and play a build-to-live-traffic flow.
 
 ``python -m demo`` starts the cluster simulator, the GitHub simulator and the
-bot on loopback, pushes two commits of an example repository, reports each
-build as successful, and prints every step as the bot deploys them. It then
-stays up and reads commands from standard input; ``--exit-after-flow`` stops
-after the flow instead.
+bot on loopback, pushes two commits of an example repository, and prints every
+step as the bot builds each commit in a Job and deploys it. It then stays up
+and reads commands from standard input; ``--exit-after-flow`` stops after the
+flow instead.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import logging
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from bot.deploys import DEPLOY_CONTEXT
 from bot.logs import configure_logging
+from bot.reporting import DEPLOY_CONTEXT
 from demo.narrate import Narrator, cluster_snapshot
 from demo.stack import Stack, run_stack
 from simulators.cluster import ClusterSettings
@@ -37,7 +38,7 @@ resources:
 """
 HELP = """\
 Commands:
-  push [BRANCH] [MESSAGE]   push a commit (default branch: main)
+  push [BRANCH] [MESSAGE]   push a commit, which Cite builds (default: main)
   build SHA|BRANCH [STATE]  report cite/build as STATE (default: success)
   crash [BRANCH]            push a commit whose image crash-loops
   state                     print Services and releases
@@ -63,6 +64,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         type=float,
         default=1.0,
         help="seconds a simulated pod takes to become Ready (default: 1.0)",
+    )
+    parser.add_argument(
+        "--build-delay",
+        type=float,
+        default=2.0,
+        help="seconds a simulated build Job runs (default: 2.0)",
     )
     parser.add_argument(
         "--ports",
@@ -102,6 +109,28 @@ async def build(
     return result
 
 
+async def follow_push(stack: Stack, narrator: Narrator, sha: str) -> str:
+    """Wait for Cite's build of a pushed commit and, after a success, its deploy."""
+
+    def final(context: str) -> Any:
+        def check(github: Any) -> str | None:
+            for status in reversed(github.statuses(OWNER, REPO, sha)):
+                if status["context"] == context and status["state"] != "pending":
+                    return status["state"]
+            return None
+
+        return check
+
+    timeout = stack.settings.build_deadline + stack.settings.ready_timeout + 60
+    built = await stack.github.wait_for(final(BUILD_CONTEXT), timeout=timeout)
+    result = built
+    if built == "success":
+        result = await stack.github.wait_for(final(DEPLOY_CONTEXT), timeout=timeout)
+    await stack.github.wait_idle()
+    narrator.print_new()
+    return result
+
+
 async def play_flow(stack: Stack, narrator: Narrator) -> bool:
     """Deploy two commits one after the other; return whether both went live."""
     say(f"Installing the app on {OWNER} and creating {OWNER}/{REPO}")
@@ -111,7 +140,7 @@ async def play_flow(stack: Stack, narrator: Narrator) -> bool:
     )
     results = []
     for version in ("v1", "v2"):
-        say(f"Pushing {version} to main")
+        say(f"Pushing {version} to main; Cite builds it in a Job, then deploys it")
         sha = await stack.github.push(
             OWNER,
             REPO,
@@ -119,7 +148,7 @@ async def play_flow(stack: Stack, narrator: Narrator) -> bool:
             {"app.py": f"print('{version}')\n"},
             f"Ship {version} 🚀",
         )
-        results.append(await build(stack, narrator, sha))
+        results.append(await follow_push(stack, narrator, sha))
         say(f"{version} ({sha[:7]}): cite/deploy {results[-1]}")
     return results == ["success", "success"]
 
@@ -140,7 +169,7 @@ async def run_command(stack: Stack, narrator: Narrator, line: str) -> bool:
         sha = await stack.github.push(
             OWNER, REPO, branch, {"app.py": f"print({count})\n"}, message
         )
-        print(f"pushed {sha[:7]} to {branch}; run: build {sha[:7]}", flush=True)
+        print(f"pushed {sha[:7]} to {branch}; Cite builds it", flush=True)
     elif command == "crash":
         branch = arguments[0] if arguments else "main"
         config = CONFIG + 'image: "registry.example/crashloop:{sha}"\n'
@@ -184,7 +213,9 @@ async def main(arguments: argparse.Namespace) -> int:
     configure_logging("INFO" if arguments.verbose else "WARNING", "text")
     logging.getLogger("simulators").setLevel(logging.WARNING)
     settings = ClusterSettings(
-        pod_ready_delay=arguments.ready_delay, pod_start_delay=arguments.ready_delay / 2
+        pod_ready_delay=arguments.ready_delay,
+        pod_start_delay=arguments.ready_delay / 2,
+        job_pod_run_delay=arguments.build_delay,
     )
     with tempfile.TemporaryDirectory(prefix="cite-demo-") as workdir:
         async with run_stack(

@@ -6,7 +6,7 @@ from gidgethub import routing, sansio
 from gidgethub.abc import GitHubAPI
 
 from bot.context import BotContext
-from bot.deploys import DeploymentJob
+from bot.deploy_job import DeploymentJob
 from bot.logs import ContextLogger
 
 router = routing.Router()

@@ -9,9 +9,10 @@ from gidgethub.abc import GitHubAPI
 
 from bot import github
 from bot.context import BotContext
-from bot.deploys import DEPLOY_CONTEXT
+from bot.deploy_job import DeploymentJob
 from bot.logs import ContextLogger
 from bot.repo_config import CONFIG_PATH, ConfigError, parse_config, raw_build_context
+from bot.reporting import DEPLOY_CONTEXT
 
 router = routing.Router()
 
@@ -128,3 +129,32 @@ async def _create_deployment(
         sha[:7],
         environment,
     )
+
+
+@router.register("status")
+async def start_deploys_waiting_for_build(
+    event: sansio.Event,
+    gh: GitHubAPI,
+    *,
+    context: BotContext,
+    logger: ContextLogger,
+) -> None:
+    """Start the commands' deploys that waited for this commit's build to end."""
+    data = event.data
+    if data["state"] == "pending" or data["context"] == DEPLOY_CONTEXT:
+        return
+    owner = data["repository"]["owner"]["login"]
+    repo = data["repository"]["name"]
+    installation_id = data["installation"]["id"]
+    for deployment in await github.find_deployments(gh, owner, repo, sha=data["sha"]):
+        job = DeploymentJob.from_deployment(
+            deployment, owner=owner, repo=repo, installation_id=installation_id
+        )
+        if job.wait_for_build != data["context"]:
+            continue
+        statuses = await github.list_deployment_statuses(
+            gh, owner, repo, job.deployment_id
+        )
+        if statuses and statuses[0]["state"] == "queued":
+            logger.info("Build ended; starting deployment %s.", job.deployment_id)
+            context.deployer.start(job, logger)

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.deploys import DeploymentJob
+from bot.deploy_job import DeploymentJob
 from demo.stack import WEBHOOK_SECRET
 from handlers.status import head_branches
 from tests.e2e.helpers import settle

@@ -1,0 +1,92 @@
+"""Report a deployment's progress to GitHub: statuses and the command's reply."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import github
+from bot.auth import GitHubApp
+from bot.deploy_job import DeploymentJob
+from bot.github import GitHubError
+from bot.logs import ContextLogger
+
+DEPLOY_CONTEXT = "cite/deploy"
+REPORT_TIMEOUT_SECONDS = 10
+# States after which the reply comment of a command shows the outcome.
+REPLY_STATES = {
+    "success": "✅",
+    "failure": "❌",
+    "error": "❌",
+    "inactive": "⏹️",
+    "queued": "⏳",
+}
+
+
+def reply_marker(deployment_id: int) -> str:
+    """Return the hidden marker of a deployment's line in a reply comment."""
+    return f"<!-- cite:deployment:{deployment_id} -->"
+
+
+class Reporter:
+    """Send a deployment's progress to GitHub; a failed report is only logged."""
+
+    def __init__(self, app: GitHubApp, job: DeploymentJob, logger: ContextLogger):
+        self._app = app
+        self._job = job
+        self._logger = logger
+
+    async def report(
+        self,
+        state: str,
+        description: str,
+        *,
+        commit_state: str | None = None,
+        environment_url: str | None = None,
+    ) -> None:
+        """Add a deployment status and, when given, a ``cite/deploy`` commit status."""
+        job = self._job
+        try:
+            async with asyncio.timeout(REPORT_TIMEOUT_SECONDS):
+                gh = await self._app.client(job.installation_id)
+                await github.create_deployment_status(
+                    gh,
+                    job.owner,
+                    job.repo,
+                    job.deployment_id,
+                    state=state,
+                    description=description,
+                    environment_url=environment_url,
+                )
+                if commit_state:
+                    await github.create_commit_status(
+                        gh,
+                        job.owner,
+                        job.repo,
+                        job.sha,
+                        state=commit_state,
+                        context=DEPLOY_CONTEXT,
+                        description=description,
+                        target_url=environment_url,
+                    )
+            if state in REPLY_STATES and job.reply is not None:
+                await self._update_reply(gh, state, description, environment_url)
+        except (GitHubError, TimeoutError) as error:
+            self._logger.error(
+                "Reporting %s to GitHub failed: %s", state, error or "timed out"
+            )
+
+    async def _update_reply(
+        self, gh: github.GitHubAPI, state: str, description: str, url: str | None
+    ) -> None:
+        """Replace this deployment's line in the command's reply comment."""
+        job = self._job
+        assert job.reply is not None
+        _issue, comment_id = job.reply
+        marker = reply_marker(job.deployment_id)
+        body = await github.read_comment(gh, job.owner, job.repo, comment_id)
+        link = f" {url}" if url else ""
+        line = f"{REPLY_STATES[state]} {description}{link} {marker}"
+        lines = [line if marker in text else text for text in body.splitlines()]
+        if marker not in body:
+            lines.append(line)
+        await github.edit_comment(gh, job.owner, job.repo, comment_id, "\n".join(lines))
