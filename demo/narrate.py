@@ -42,6 +42,9 @@ def describe_request(record: Any) -> str | None:
             f"bot    -> deployment #{match['id']} {body.get('state')}: "
             f"{body.get('description', '')}{suffix}"
         )
+    if record.path.endswith("/access_tokens") and body.get("repositories"):
+        names = ", ".join(body["repositories"])
+        return f"bot    -> requested a token that can only read {names}"
     if record.path.endswith("/access_tokens"):
         return "bot    -> requested an installation token"
     return None
@@ -54,8 +57,19 @@ def describe_delivery(delivery: Any) -> str:
     return f"github -> {name} webhook, bot answered {answer}"
 
 
+def job_state(job: dict[str, Any]) -> str:
+    """Return a build Job's state: created, running, or its final condition."""
+    status = job.get("status") or {}
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "Complete" and condition["status"] == "True":
+            return "succeeded"
+        if condition.get("type") == "Failed" and condition["status"] == "True":
+            return f"failed ({condition.get('reason')})"
+    return "running" if status.get("active") else "created"
+
+
 def cluster_snapshot(stack: Stack) -> dict[str, str]:
-    """Return a line per Service and release describing the cluster's state."""
+    """Return a line per Service, release and build Job of the cluster's state."""
     lines: dict[str, str] = {}
     selected: set[str] = set()
     for service in stack.cluster.store.list("services"):
@@ -66,6 +80,9 @@ def cluster_snapshot(stack: Stack) -> dict[str, str]:
         lines[f"service {name}"] = (
             f"Service {name} selects release {release or '(none yet)'}"
         )
+    for job in stack.cluster.store.list("jobs"):
+        name = f"{job['metadata']['namespace']}/{job['metadata']['name']}"
+        lines[f"job {name}"] = f"build Job {name}: {job_state(job)}"
     for deployment in stack.cluster.store.list("deployments"):
         metadata = deployment["metadata"]
         name = f"{metadata['namespace']}/{metadata['name']}"

@@ -26,6 +26,8 @@ async def test_flow_reaches_live_traffic(stack):
     assert "in_progress: Starting release hello-world--main-" in text
     assert "commit status cite/deploy success" in text
     assert "Service cite-octo-org/hello-world--main selects release" in text
+    assert "build Job cite-builds/hello-world-main-" in text
+    assert "commit status cite/build success" in text
     assert ", standby since " in text
     assert ": 2/2 pods Ready, live" in text
 
@@ -64,6 +66,8 @@ async def test_demo_command_exits_after_flow():
         "--exit-after-flow",
         "--ready-delay",
         "0.02",
+        "--build-delay",
+        "0.05",
         cwd=ROOT,
         env=environment,
         stdin=asyncio.subprocess.DEVNULL,
@@ -82,3 +86,7 @@ async def test_demo_command_exits_after_flow():
     assert "== v1 (" in output
     assert "== v2 (" in output
     assert output.count("): cite/deploy success") == 2
+    assert output.count("github -> push webhook") == 2
+    assert "commit status cite/build pending on " in output
+    assert "commit status cite/build success on " in output
+    assert ": succeeded" in output
