@@ -179,6 +179,9 @@ class Builder:
 
     A push to a ref whose previous build still runs supersedes that build:
     its Job is deleted and its status set to error.
+
+    NOTE: only builds started by this process are superseded; a build that
+    another replica started runs to its end and reports its own result.
     """
 
     def __init__(

@@ -100,3 +100,37 @@ def test_default_above_limit_is_rejected(environ):
     environ["CITE_DEFAULT_CPU"] = "3"
     with pytest.raises(SettingsError, match="CITE_DEFAULT_CPU is above CITE_MAX_CPU"):
         load_settings(environ)
+
+
+def test_build_defaults(environ):
+    settings = load_settings(environ)
+
+    assert settings.build_namespace == "cite-builds"
+    assert settings.builder_image.startswith("gcr.io/kaniko-project/executor:")
+    assert (settings.build_cpu, settings.build_memory) == ("1", "2Gi")
+    assert settings.build_deadline == 1800
+    assert settings.public_base_url is None
+
+
+def test_public_url_loses_trailing_slash(environ):
+    environ["CITE_PUBLIC_URL"] = "https://cite.example.com/"
+
+    assert load_settings(environ).public_base_url == "https://cite.example.com"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("CITE_BUILD_CPU", "lots", "CITE_BUILD_CPU: 'lots' is not a Kubernetes"),
+        ("CITE_BUILD_DEADLINE", "0", "CITE_BUILD_DEADLINE: Input should be greater"),
+        ("CITE_BUILD_NAMESPACE", "Builds", "CITE_BUILD_NAMESPACE: String should"),
+        ("CITE_PUBLIC_URL", "cite.example.com", "CITE_PUBLIC_URL: Input should be"),
+    ],
+)
+def test_malformed_build_setting_is_named(environ, name, value, message):
+    environ[name] = value
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(environ)
+
+    assert message in str(raised.value)

@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.app import CONTEXT
 from bot.build_logs import link_key, log_link
 from demo.stack import WEBHOOK_SECRET
 from simulators.cluster import ClusterSettings
@@ -185,6 +186,19 @@ class TestDeadline:
         conditions = job_of(stack, sha)["status"]["conditions"]
         assert conditions[-1]["reason"] == "DeadlineExceeded"
         assert stack.github.deployments(OWNER, REPO) == []
+
+    async def test_stopping_builder_reports_error(self, stack):
+        create_repository(stack)
+        sha = await stack.github.push(OWNER, REPO, "main", {"a": "1"}, "Slow one")
+        await stack.github.wait_for(lambda github: build_pending(stack, sha))
+
+        await stack.bot_app[CONTEXT].builder.stop()
+        result = build_result(stack, sha)
+
+        assert result["state"] == "error"
+        assert result["description"].startswith("Cite stopped before this build")
+        assert job_of(stack, sha) is None
+        assert stack.cluster.store.list("secrets", BUILD_NAMESPACE) == []
 
 
 def announce_tag_push(stack, tag: str) -> str:
