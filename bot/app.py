@@ -15,6 +15,7 @@ from bot.build_logs import ROUTE as BUILD_LOG_ROUTE
 from bot.build_logs import link_key, make_log_view
 from bot.builds import Builder
 from bot.context import BotContext, limits_from
+from bot.deployments import DeploymentCreator
 from bot.deploys import Deployer
 from bot.lifecycle import Lifecycle
 from bot.locks import LeaderElector, ServiceLocks
@@ -82,7 +83,9 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             lead=lifecycle.lead,
         )
         builder = Builder(settings, github_app, kube)
-        app[CONTEXT] = BotContext(settings, github_app, kube, deployer, builder)
+        app[CONTEXT] = BotContext(
+            settings, github_app, kube, deployer, builder, DeploymentCreator()
+        )
         app[LIFECYCLE] = lifecycle
         app[ELECTOR] = elector
         await _ensure_own_namespace(kube, settings.namespace)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from kubernetes_asyncio import client
 
 from bot.auth import GitHubApp
+from bot.deployments import DeploymentCreator
 from bot.repo_config import Limits
 from bot.settings import Settings
 
@@ -18,13 +19,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class BotContext:
-    """Settings, the GitHub App, the Kubernetes client, deployer and builder."""
+    """Settings, clients, and the objects that create and run deployments and builds."""
 
     settings: Settings
     github: GitHubApp
     kube: client.ApiClient
     deployer: Deployer
     builder: Builder
+    creator: DeploymentCreator
 
     @property
     def limits(self) -> Limits:

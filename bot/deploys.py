@@ -22,7 +22,7 @@ from bot.repo_config import (
     ConfigError,
     Limits,
     RepoConfig,
-    parse_config,
+    load_config,
     pod_resources,
 )
 from bot.reporting import DEPLOY_CONTEXT, Reporter
@@ -41,12 +41,7 @@ STARTING = "Starting release {release} of {sha}"
 WAITING = "Waiting for {replicas} pod(s) of {release} to become Ready"
 LIVE = "{release} is live in {environment}"
 FAILED = "Release failed: {reason}. Traffic stays on the previous release."
-NO_CONFIG = f"No {CONFIG_PATH} at {{sha}}; add it to deploy this repository."
 BAD_CONFIG = f"Invalid {CONFIG_PATH}: {{reason}}"
-NO_BRANCH = (
-    "Cannot tell which branch {sha} belongs to: create the deployment with a "
-    "branch as ref or a payload naming the branch."
-)
 CLUSTER_ERROR = "Kubernetes API error: {reason}. Redeploy to retry."
 SUPERSEDED = "Superseded: {reason}."
 STOPPED = "Cite stopped before this deploy finished; redeploy to retry."
@@ -167,7 +162,7 @@ class Deployer:
         if any(status["state"] in handled for status in statuses):
             logger.info("Deployment was handled already; nothing to do.")
             return
-        prepared = await self._prepare(gh, job, reporter)
+        prepared = await self._prepare(gh, job, reporter, logger)
         if prepared is None:
             return
         config, target = prepared
@@ -205,36 +200,42 @@ class Deployer:
         return True
 
     async def _prepare(
-        self, gh: Any, job: DeploymentJob, reporter: Reporter
+        self, gh: Any, job: DeploymentJob, reporter: Reporter, logger: ContextLogger
     ) -> tuple[RepoConfig, Target] | None:
-        """Read the config at the commit and find the target, or report why not."""
-        sha = job.sha[:7]
-        text = await github.read_file(gh, job.owner, job.repo, CONFIG_PATH, job.sha)
-        if text is None:
-            await reporter.report(
-                "failure", NO_CONFIG.format(sha=sha), commit_state="failure"
-            )
-            return None
+        """Read the config at the commit and find the target, or report why not.
+
+        A repository without the config file, or an environment that neither a
+        branch of the config nor a Cite command deploys to, belongs to another
+        tool: such deployments are left alone, without any status.
+        """
         try:
-            config = parse_config(text, self._limits)
+            config = await load_config(gh, job.owner, job.repo, job.sha, self._limits)
         except ConfigError as error:
             await reporter.report(
                 "failure", BAD_CONFIG.format(reason=error), commit_state="failure"
             )
             return None
-        if job.branch is None or job.service_key is None:
-            await reporter.report(
-                "failure", NO_BRANCH.format(sha=sha), commit_state="failure"
+        if config is None:
+            logger.info("No %s at %s; not a deployment for Cite.", CONFIG_PATH, job.sha)
+            return None
+        service_key = job.cite.get("service_key")
+        if not isinstance(service_key, str) or not service_key:
+            service_key = config.branch_for(job.environment, job.default_branch)
+        if service_key is None:
+            logger.info(
+                "No branch deploys to %s in %s; not a deployment for Cite.",
+                job.environment,
+                CONFIG_PATH,
             )
             return None
         if job.wait_for_build and not await self._build_succeeded(gh, job, reporter):
             return None
         target = Target(
             namespace=namespace_name(self._settings.namespace_prefix, job.owner),
-            service=service_name(job.repo, job.service_key),
+            service=service_name(job.repo, service_key),
             owner=job.owner,
             repository=job.repo,
-            branch=job.branch,
+            branch=job.branch or service_key,
             environment=job.environment,
         )
         return config, target
@@ -301,15 +302,15 @@ class Deployer:
         target: Target,
         overrides: dict[str, str],
     ) -> ReleaseSpec:
-        image = job.cite.get("image")
-        if not isinstance(image, str) or not image:
-            image = config.image_for(
-                owner=job.owner,
-                repo=job.repo,
-                sha=job.sha,
-                branch=target.branch,
-                registry=self._settings.registry,
-            )
+        # The image always comes from the config at the commit, never from
+        # the payload, which anyone who can create deployments can write.
+        image = config.image_for(
+            owner=job.owner,
+            repo=job.repo,
+            sha=job.sha,
+            branch=target.branch,
+            registry=self._settings.registry,
+        )
         resources = pod_resources(config, self._limits)
         return ReleaseSpec(
             target=target,

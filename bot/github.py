@@ -30,6 +30,10 @@ class GitHubNotFound(GitHubError):
     """GitHub answered 404: no such repository, file, ref or deployment."""
 
 
+class NotText(GitHubError):
+    """A file exists but is not UTF-8 text."""
+
+
 @contextmanager
 def github_errors() -> Iterator[None]:
     """Raise GitHubError subclasses in place of gidgethub's and aiohttp's errors."""
@@ -69,7 +73,7 @@ async def read_file(
     try:
         return base64.b64decode(content.get("content", "")).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as error:
-        raise GitHubError(f"{path} at {ref} is not UTF-8 text") from error
+        raise NotText(f"{path} at {ref} is not UTF-8 text") from error
 
 
 async def create_commit_status(

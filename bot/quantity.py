@@ -24,6 +24,10 @@ _SUFFIXES = {
 }
 
 
+# Kubernetes quantities fit in 63 bits of milli-units, far below 10**30.
+MAX_EXPONENT = 30
+
+
 class QuantityError(ValueError):
     """A string is not a Kubernetes quantity."""
 
@@ -38,9 +42,12 @@ def parse_quantity(text: str) -> Decimal:
     number, suffix = match.groups()
     try:
         if suffix[:1] in ("e", "E") and suffix[1:].isdigit():
-            return Decimal(number) * Decimal(10) ** int(suffix[1:])
+            exponent = int(suffix[1:])
+            if exponent > MAX_EXPONENT:
+                raise QuantityError(f"{text!r} is too large")
+            return Decimal(number) * Decimal(10) ** exponent
         return Decimal(number) * _SUFFIXES[suffix]
     except KeyError:
         raise QuantityError(f"{text!r} has an unknown suffix {suffix!r}") from None
-    except InvalidOperation:
-        raise QuantityError(f"{text!r} is not a number") from None
+    except (InvalidOperation, ArithmeticError):
+        raise QuantityError(f"{text!r} is not a number Kubernetes accepts") from None

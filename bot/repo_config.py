@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from gidgethub.abc import GitHubAPI
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -20,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from bot import github
 from bot.quantity import QuantityError, parse_quantity
 
 CONFIG_PATH = ".github/cite.yml"
@@ -33,7 +35,13 @@ _IMAGE_FIELDS = {"owner", "repo", "sha", "branch", "registry"}
 
 
 class ConfigError(ValueError):
-    """The config file is not valid; the message names the key and the problem."""
+    """The config file is not valid; the message names the key and the problem.
+
+    ``build_context`` is the build context the file asks for, as far as it can
+    be read, so that the failure can be reported on the right build's events.
+    """
+
+    build_context: str = DEFAULT_BUILD_CONTEXT
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,14 @@ class BuildConfig(BaseModel):
         return None if path in ("", ".") else path
 
 
+class PullRequestConfig(BaseModel):
+    """What pull requests may do besides their own preview environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    environments: list[StrictStr] = Field(default_factory=list)
+
+
 class RepoConfig(BaseModel):
     """The keys of ``.github/cite.yml``, each with its default."""
 
@@ -107,6 +123,7 @@ class RepoConfig(BaseModel):
     image: StrictStr | None = None
     build_context: StrictStr = Field(default=DEFAULT_BUILD_CONTEXT, min_length=1)
     build: BuildConfig = Field(default_factory=BuildConfig)
+    pull_requests: PullRequestConfig = Field(default_factory=PullRequestConfig)
 
     @field_validator("readiness_path")
     @classmethod
@@ -129,9 +146,15 @@ class RepoConfig(BaseModel):
         if value is None:
             return value
         try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(value)}
+            parts = list(string.Formatter().parse(value))
         except ValueError as error:
             raise ValueError(f"invalid template {value!r}: {error}") from None
+        for _, name, spec, conversion in parts:
+            if name is not None and (spec or conversion):
+                raise ValueError(
+                    f"placeholder {{{name}}} takes no format spec or conversion"
+                )
+        fields = {name for _, name, _, _ in parts}
         unknown = sorted(name for name in fields - _IMAGE_FIELDS if name is not None)
         if unknown:
             raise ValueError(
@@ -139,6 +162,20 @@ class RepoConfig(BaseModel):
                 "{sha}, {branch} or {registry}"
             )
         return value
+
+    def branch_for(self, environment: str, default_branch: str) -> str | None:
+        """Return the branch whose Service serves an environment, if any.
+
+        Only an exact branch name counts: a pattern such as ``release/*`` names
+        many branches, so it serves no environment on its own.
+        """
+        rules = (
+            self.deploy if self.deploy is not None else {default_branch: "production"}
+        )
+        for branch, target in rules.items():
+            if target == environment and not any(c in branch for c in "*?["):
+                return branch
+        return None
 
     def environment_for(self, branch: str, default_branch: str) -> str | None:
         """Return the environment a push to this branch deploys to, if any.
@@ -261,3 +298,24 @@ _EXPECTED = {
     "model_type": "expected a mapping",
     "model_attributes_type": "expected a mapping",
 }
+
+
+async def load_config(
+    gh: GitHubAPI, owner: str, repo: str, sha: str, limits: Limits
+) -> RepoConfig | None:
+    """Read and check the config file at a commit; None when it has none.
+
+    Raises ConfigError for a file that is not valid, including one that is not
+    UTF-8 text.
+    """
+    try:
+        text = await github.read_file(gh, owner, repo, CONFIG_PATH, sha)
+    except github.NotText as error:
+        raise ConfigError(str(error)) from None
+    if text is None:
+        return None
+    try:
+        return parse_config(text, limits)
+    except ConfigError as error:
+        error.build_context = raw_build_context(text)
+        raise

@@ -22,7 +22,7 @@ async def start_deployment(
 ) -> None:
     """Hand a new deployment to the deployer, which runs it in the background."""
     task = event.data["deployment"].get("task") or "deploy"
-    if not task.startswith("deploy"):
+    if task != "deploy":
         logger.info("Ignoring deployment task %r.", task)
         return
     context.deployer.start(DeploymentJob.from_event(event.data), logger)

@@ -11,7 +11,12 @@ from bot import github
 from bot.context import BotContext
 from bot.deploy_job import DeploymentJob
 from bot.logs import ContextLogger
-from bot.repo_config import CONFIG_PATH, ConfigError, parse_config, raw_build_context
+from bot.repo_config import (
+    CONFIG_PATH,
+    ConfigError,
+    RepoConfig,
+    load_config,
+)
 from bot.reporting import DEPLOY_CONTEXT
 
 router = routing.Router()
@@ -46,28 +51,9 @@ async def deploy_successful_build(
     if not branches:
         logger.info("Commit %s heads no branch; not deploying.", data["sha"][:7])
         return
-    owner = data["repository"]["owner"]["login"]
-    repo = data["repository"]["name"]
-    sha = data["sha"]
-    text = await github.read_file(gh, owner, repo, CONFIG_PATH, sha)
-    if text is None:
-        return
-    try:
-        config = parse_config(text, context.limits)
-    except ConfigError as error:
-        if data["context"] == raw_build_context(text):
-            logger.info("Not deploying: invalid config: %s", error)
-            await github.create_commit_status(
-                gh,
-                owner,
-                repo,
-                sha,
-                state="failure",
-                context=DEPLOY_CONTEXT,
-                description=INVALID_CONFIG.format(reason=error),
-            )
-        return
-    if data["context"] != config.build_context:
+    owner, repo = data["repository"]["owner"]["login"], data["repository"]["name"]
+    config = await _load_config(gh, data, context, logger)
+    if config is None or data["context"] != config.build_context:
         return
 
     default_branch = data["repository"].get("default_branch") or "main"
@@ -77,58 +63,47 @@ async def deploy_successful_build(
         if environment is not None:
             environments.setdefault(environment, branch)
     for environment, branch in environments.items():
-        await _create_deployment(
-            gh, owner, repo, sha, branch, environment, config, context, logger
+        deployment = await context.creator.create_once(
+            gh,
+            owner,
+            repo,
+            sha=data["sha"],
+            environment=environment,
+            cite={"branch": branch, "service_key": branch},
+            description=DEPLOYMENT_DESCRIPTION.format(
+                sha=data["sha"][:7], branch=branch, environment=environment
+            ),
+            required_contexts=[config.build_context],
         )
+        if deployment is None:
+            logger.info(
+                "%s has a deployment to %s already.", data["sha"][:7], environment
+            )
+        else:
+            logger.info("Created deployment %s to %s.", deployment["id"], environment)
 
 
-async def _create_deployment(
-    gh: GitHubAPI,
-    owner: str,
-    repo: str,
-    sha: str,
-    branch: str,
-    environment: str,
-    config: Any,
-    context: BotContext,
-    logger: ContextLogger,
-) -> None:
-    existing = await github.find_deployments(
-        gh, owner, repo, sha=sha, environment=environment
-    )
-    if existing:
-        logger.info(
-            "Deployment %s of %s to %s exists already; not creating another.",
-            existing[0]["id"],
-            sha[:7],
-            environment,
+async def _load_config(
+    gh: GitHubAPI, data: dict[str, Any], context: BotContext, logger: ContextLogger
+) -> RepoConfig | None:
+    """Read the config at the commit; report an invalid one on its build status."""
+    owner, repo = data["repository"]["owner"]["login"], data["repository"]["name"]
+    try:
+        return await load_config(gh, owner, repo, data["sha"], context.limits)
+    except ConfigError as error:
+        if data["context"] != error.build_context:
+            return None
+        logger.info("Not deploying: invalid config: %s", error)
+        await github.create_commit_status(
+            gh,
+            owner,
+            repo,
+            data["sha"],
+            state="failure",
+            context=DEPLOY_CONTEXT,
+            description=INVALID_CONFIG.format(reason=error),
         )
-        return
-    image = config.image_for(
-        owner=owner,
-        repo=repo,
-        sha=sha,
-        branch=branch,
-        registry=context.settings.registry,
-    )
-    deployment = await github.create_deployment(
-        gh,
-        owner,
-        repo,
-        sha=sha,
-        environment=environment,
-        payload={"cite": {"branch": branch, "image": image}},
-        description=DEPLOYMENT_DESCRIPTION.format(
-            sha=sha[:7], branch=branch, environment=environment
-        ),
-        required_contexts=[config.build_context],
-    )
-    logger.info(
-        "Created deployment %s of %s to %s.",
-        deployment.get("id"),
-        sha[:7],
-        environment,
-    )
+        return None
 
 
 @router.register("status")

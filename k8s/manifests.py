@@ -135,7 +135,9 @@ def service_manifest(target: Target, port: int) -> dict[str, Any]:
                 {
                     "name": "http",
                     "port": SERVICE_PORT,
-                    "targetPort": port,
+                    # The named port follows whatever port each release's
+                    # container declares, so a config change of port works.
+                    "targetPort": "http",
                     "protocol": "TCP",
                 }
             ],

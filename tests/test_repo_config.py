@@ -104,3 +104,37 @@ def test_raw_build_context_of_invalid_file():
     assert raw_build_context("build_context: ci/image\nprot: 1") == "ci/image"
     assert raw_build_context("port: [") == "cite/build"
     assert raw_build_context("build_context: 5") == "cite/build"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "resources: {cpu: '1e999999999'}",
+            "resources.cpu: '1e999999999' is too large",
+        ),
+        ('image: "r/{sha:>300000000}"', "placeholder {sha} takes no format spec"),
+        ('image: "r/{sha!r}"', "placeholder {sha} takes no format spec"),
+    ],
+)
+def test_hostile_values_rejected(text, message):
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text, LIMITS)
+    assert message in str(raised.value)
+
+
+def test_branch_for_environment():
+    config = parse_config(
+        "deploy:\n  main: production\n  develop: staging\n  release/*: staging\n",
+        LIMITS,
+    )
+    assert config.branch_for("production", "main") == "main"
+    assert config.branch_for("staging", "main") == "develop"
+    assert config.branch_for("qa", "main") is None
+    assert parse_config("", LIMITS).branch_for("production", "trunk") == "trunk"
+
+
+def test_pull_request_environments():
+    config = parse_config("pull_requests:\n  environments: [staging]\n", LIMITS)
+    assert config.pull_requests.environments == ["staging"]
+    assert parse_config("", LIMITS).pull_requests.environments == []

@@ -151,3 +151,13 @@ def deploy_states_all(stack, sha: str) -> list[dict]:
         for status in stack.github.statuses(OWNER, REPO, sha)
         if status["context"] == "cite/deploy"
     ]
+
+
+def status_payload(stack: Stack, sha: str) -> dict[str, Any]:
+    """Return a copy of the first status webhook payload sent for a commit."""
+    delivery = next(
+        item
+        for item in stack.github.deliveries
+        if item.event == "status" and item.payload["sha"] == sha
+    )
+    return dict(delivery.payload)
