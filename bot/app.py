@@ -30,6 +30,8 @@ from k8s.errors import KubernetesError
 
 ROUTER = routing.Router(status.router, deployment.router, push.router)
 GITHUB_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# GitHub caps webhook payloads at 25 MB.
+MAX_DELIVERY_BYTES = 25 * 1024 * 1024
 
 SETTINGS = web.AppKey("settings", Settings)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
@@ -126,7 +128,7 @@ async def _health(request: web.Request) -> web.Response:
 
 def make_app(settings: Settings) -> web.Application:
     """Return the bot's application; clients open on start-up and close on cleanup."""
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_DELIVERY_BYTES)
     app[SETTINGS] = settings
     queue = DeliveryQueue(
         lambda event, log: dispatch(app[CONTEXT], event, log),

@@ -353,18 +353,26 @@ class Deployer:
             return
         except releases.Superseded as superseded:
             logger.info("Not switching: %s.", superseded)
+            await self._discard(spec, logger)
             await reporter.report("inactive", SUPERSEDED.format(reason=superseded))
             return
         except KubernetesError as error:
             logger.error("Kubernetes API request failed: %s", error)
+            await self._discard(spec, logger)
             description = CLUSTER_ERROR.format(reason=error)
             await reporter.report("error", description, commit_state="error")
             return
 
         if switch.previous:
-            await releases.mark_unselected(
-                self._kube, target.namespace, switch.previous, switch.at
-            )
+            try:
+                await releases.mark_unselected(
+                    self._kube, target.namespace, switch.previous, switch.at
+                )
+            except KubernetesError as error:
+                # The Service's own record of the switch still holds the time.
+                logger.warning(
+                    "Marking %s unselected failed: %s", switch.previous, error
+                )
         logger.info(
             "Service %s now selects %s (previously %s).",
             target.service,
@@ -381,6 +389,7 @@ class Deployer:
         await reporter.report(
             "success", description, commit_state="success", environment_url=url
         )
+        await reporter.deactivate_older()
 
     async def _discard(self, spec: ReleaseSpec, logger: ContextLogger) -> None:
         """Remove a failed release unless its Service selects it."""

@@ -12,6 +12,7 @@ from bot.logs import ContextLogger
 
 DEPLOY_CONTEXT = "cite/deploy"
 REPORT_TIMEOUT_SECONDS = 10
+REPLACED = "Replaced by deployment #{deployment} of {sha}."
 # States after which the reply comment of a command shows the outcome.
 REPLY_STATES = {
     "success": "✅",
@@ -90,3 +91,37 @@ class Reporter:
         if marker not in body:
             lines.append(line)
         await github.edit_comment(gh, job.owner, job.repo, comment_id, "\n".join(lines))
+
+    async def deactivate_older(self) -> None:
+        """Mark the environment's earlier live deployments inactive.
+
+        GitHub does that itself only for environments that are neither
+        production nor transient, so Cite does it for every environment.
+        """
+        job = self._job
+        try:
+            async with asyncio.timeout(REPORT_TIMEOUT_SECONDS * 3):
+                gh = await self._app.client(job.installation_id)
+                for deployment in await github.find_deployments(
+                    gh, job.owner, job.repo, environment=job.environment
+                ):
+                    if deployment["id"] == job.deployment_id:
+                        continue
+                    statuses = await github.list_deployment_statuses(
+                        gh, job.owner, job.repo, deployment["id"]
+                    )
+                    if statuses and statuses[0]["state"] == "success":
+                        await github.create_deployment_status(
+                            gh,
+                            job.owner,
+                            job.repo,
+                            deployment["id"],
+                            state="inactive",
+                            description=REPLACED.format(
+                                deployment=job.deployment_id, sha=job.sha[:7]
+                            ),
+                        )
+        except (GitHubError, TimeoutError) as error:
+            self._logger.error(
+                "Marking earlier deployments inactive failed: %s", error or "timed out"
+            )

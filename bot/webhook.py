@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -47,7 +48,9 @@ def parse_delivery(headers: Any, body: bytes, secret: str) -> sansio.Event:
         raise ValueError("the body is not UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise ValueError("the body is not a JSON object")
-    delivery_id = headers.get("X-GitHub-Delivery") or "unknown"
+    # A delivery without an id cannot be told from a redelivery; give it a
+    # fresh one so that it is handled rather than taken for a duplicate.
+    delivery_id = headers.get("X-GitHub-Delivery") or f"missing-{uuid.uuid4()}"
     return sansio.Event(data, event=event_name, delivery_id=delivery_id)
 
 

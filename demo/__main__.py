@@ -201,7 +201,7 @@ async def console(stack: Stack, narrator: Narrator) -> None:
     while True:
         line = await asyncio.to_thread(sys.stdin.readline)
         if not line:
-            await asyncio.Event().wait()  # no more input: serve until interrupted
+            return
         try:
             if not await run_command(stack, narrator, line):
                 return

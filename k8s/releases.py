@@ -202,6 +202,7 @@ async def _watch_pods_once(
         listing = await core.list_namespaced_pod(
             spec.target.namespace, label_selector=selector
         )
+    await _check_release_exists(api, spec)
     pods.clear()
     for item in listing.items:
         pods[item.metadata.name] = api.sanitize_for_serialization(item)
@@ -220,6 +221,8 @@ async def _watch_pods_once(
             ):
                 if _apply_event(pods, event) and _check(pods, spec):
                     return True
+                if event.get("type") == "DELETED":
+                    await _check_release_exists(api, spec)
     except Expired:
         logger.info("Pod watch of %s expired; listing again.", spec.name)
     finally:
@@ -238,6 +241,20 @@ def _apply_event(pods: dict[str, dict[str, Any]], event: dict[str, Any]) -> bool
     else:
         pods[name] = pod
     return True
+
+
+async def _check_release_exists(api: client.ApiClient, spec: ReleaseSpec) -> None:
+    """Raise ReleaseFailed when the release or its namespace was deleted."""
+    apps = client.AppsV1Api(api)
+    try:
+        with kubernetes_errors():
+            found = await apps.read_namespaced_deployment(
+                spec.name, spec.target.namespace
+            )
+    except NotFound:
+        raise ReleaseFailed("the release was deleted while it started") from None
+    if found.metadata.deletion_timestamp is not None:
+        raise ReleaseFailed("the release is being deleted")
 
 
 def _check(pods: dict[str, dict[str, Any]], spec: ReleaseSpec) -> bool:

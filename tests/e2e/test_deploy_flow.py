@@ -77,6 +77,16 @@ async def test_second_deploy_switches_and_keeps_previous(stack):
     assert UNSELECTED_AT_ANNOTATION not in (
         releases(stack)[current]["metadata"].get("annotations") or {}
     )
+    await settle(stack)
+    first_deployment, second_deployment = stack.github.deployments(OWNER, REPO)
+    first_statuses = stack.github.deployment_statuses(
+        OWNER, REPO, first_deployment["id"]
+    )
+    assert first_statuses[-1]["state"] == "inactive"
+    assert (
+        f"Replaced by deployment #{second_deployment['id']}"
+        in (first_statuses[-1]["description"])
+    )
     selector = service(stack)["spec"]["selector"]
     assert selector == {
         "cite.dev/service": "hello-world--main",

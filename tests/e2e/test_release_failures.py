@@ -9,6 +9,7 @@ from tests.e2e.helpers import (
     REPO,
     build_and_deploy,
     create_repository,
+    deploy_result,
     releases,
     selected_release,
     settle,
@@ -54,3 +55,30 @@ async def test_unschedulable_release_fails(stack):
     assert result["state"] == "failure"
     assert "pods are unschedulable" in result["description"]
     assert "Insufficient" in result["description"]
+
+
+async def test_release_deleted_while_starting_fails_fast(stack):
+    from kubernetes_asyncio import client
+
+    from bot.app import CONTEXT
+
+    sha = create_repository(stack, config=GOOD)
+    stack.cluster.settings.pod_ready_delay = 3600
+    await stack.github.create_status(OWNER, REPO, sha, "success", context="cite/build")
+    await stack.github.wait_for(
+        lambda g: any(
+            "Waiting for" in (status["description"] or "")
+            for deployment in g.deployments(OWNER, REPO)
+            for status in g.deployment_statuses(OWNER, REPO, deployment["id"])
+        )
+    )
+    apps = client.AppsV1Api(stack.bot_app[CONTEXT].kube)
+    (name,) = releases(stack)
+
+    await apps.delete_namespaced_deployment(
+        name, "cite-octo-org", propagation_policy="Background"
+    )
+    result = await stack.github.wait_for(lambda _g: deploy_result(stack, sha))
+
+    assert result["state"] == "failure"
+    assert "deleted" in result["description"]

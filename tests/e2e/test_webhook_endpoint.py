@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import io
 import json
 
 import aiohttp
@@ -35,7 +36,7 @@ async def post(stack, body: bytes, headers: dict[str, str]) -> aiohttp.ClientRes
     async with (
         aiohttp.ClientSession() as session,
         session.post(
-            f"{stack.bot_url}/webhooks", data=body, headers=headers
+            f"{stack.bot_url}/webhooks", data=io.BytesIO(body), headers=headers
         ) as response,
     ):
         await response.read()
@@ -167,3 +168,22 @@ async def test_same_event_under_new_delivery_id_deploys_once(stack):
     assert len(stack.github.deployments(OWNER, REPO)) == 1
     statuses = stack.github.deployment_statuses(OWNER, REPO, deployment["id"])
     assert statuses == statuses_before
+
+
+async def test_deliveries_without_id_are_not_duplicates(stack):
+    create_repository(stack)
+    statuses = []
+    for _ in range(2):
+        body = json.dumps({"action": "opened", "installation": {"id": 1}}).encode()
+        headers = headers_for("issues", **{"X-Hub-Signature-256": sign(body)})
+        del headers["X-GitHub-Delivery"]
+        statuses.append((await post(stack, body, headers)).status)
+    assert statuses == [202, 202]
+
+
+async def test_large_delivery_accepted(stack):
+    body = json.dumps({"zen": "x" * (2 * 1024 * 1024), "hook_id": 1}).encode()
+    response = await post(
+        stack, body, headers_for("ping", **{"X-Hub-Signature-256": sign(body)})
+    )
+    assert response.status == 200
