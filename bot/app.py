@@ -23,12 +23,18 @@ from bot.logs import ContextLogger, get_logger
 from bot.settings import Settings
 from bot.webhook import make_view
 from bot.worker import DeliveryQueue
-from handlers import deployment, push, status
+from handlers import comments, deployment, pull_request, push, status
 from k8s import releases
 from k8s.client import load_configuration, open_client
 from k8s.errors import KubernetesError
 
-ROUTER = routing.Router(status.router, deployment.router, push.router)
+ROUTER = routing.Router(
+    status.router,
+    deployment.router,
+    push.router,
+    comments.router,
+    pull_request.router,
+)
 GITHUB_TIMEOUT = aiohttp.ClientTimeout(total=30)
 # GitHub caps webhook payloads at 25 MB.
 MAX_DELIVERY_BYTES = 25 * 1024 * 1024

@@ -110,6 +110,11 @@ class Deployer:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    @property
+    def service_locks(self) -> ServiceLocks:
+        """The Leases that serialize work on each Service across replicas."""
+        return self._service_locks
+
     def is_idle(self) -> bool:
         """Return whether no deployment is running."""
         return not self._tasks

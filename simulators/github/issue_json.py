@@ -78,7 +78,7 @@ class IssueRenderer:
                 "html_url": html_url,
                 "diff_url": f"{html_url}.diff",
                 "patch_url": f"{html_url}.patch",
-                "merged_at": None,
+                "merged_at": iso(issue.created_at) if issue.merged else None,
             }
         return rendered
 
@@ -155,12 +155,14 @@ class IssueRenderer:
             "review_comments_url": f"{url}/comments",
             "review_comment_url": f"{api}/pulls/comments{{/number}}",
             "statuses_url": f"{api}/statuses/{head_sha}",
-            "merged_at": None,
+            "merged_at": iso(issue.created_at) if issue.merged else None,
             "merge_commit_sha": None,
             "requested_reviewers": [],
             "requested_teams": [],
             "draft": False,
-            "head": self._branch(repository, issue.head_branch, head_sha),
+            "head": self._branch(
+                repository, issue.head_branch, head_sha, fork_owner=issue.fork_owner
+            ),
             "base": self._branch(repository, issue.base_branch, base_sha),
             "_links": {
                 "self": {"href": url},
@@ -173,7 +175,7 @@ class IssueRenderer:
                 "statuses": {"href": f"{api}/statuses/{head_sha}"},
             },
             "auto_merge": None,
-            "merged": False,
+            "merged": issue.merged,
             "mergeable": True,
             "mergeable_state": "clean",
             "merged_by": None,
@@ -187,12 +189,39 @@ class IssueRenderer:
         return rendered
 
     def _branch(
-        self, repository: Repository, branch: str | None, sha: str
+        self,
+        repository: Repository,
+        branch: str | None,
+        sha: str,
+        fork_owner: Account | None = None,
     ) -> dict[str, Any]:
+        owner = repository.owner_account
+        repo = self.representer.repository(repository)
+        if fork_owner is not None:
+            owner = fork_owner
+            repo = {
+                **repo,
+                "id": repo["id"] + 1_000_000,
+                "full_name": f"{fork_owner.login}/{repository.name}",
+                "owner": self.representer.user(owner),
+                "fork": True,
+            }
         return {
-            "label": f"{repository.owner}:{branch}",
+            "label": f"{owner.login}:{branch}",
             "ref": branch,
             "sha": sha,
-            "user": self.representer.user(repository.owner_account),
-            "repo": self.representer.repository(repository),
+            "user": self.representer.user(owner),
+            "repo": repo,
         }
+
+    def pull_request_payload(
+        self, repository: Repository, issue: Issue, action: str, sender: Account
+    ) -> dict[str, Any]:
+        """Build a `pull_request` payload, e.g. for closed."""
+        payload: dict[str, Any] = {
+            "action": action,
+            "number": issue.number,
+            "pull_request": self.pull_request(repository, issue),
+        }
+        payload.update(self.payloads.envelope(repository, sender))
+        return payload

@@ -124,9 +124,11 @@ class IssueActions:
         title: str = "",
         body: str | None = None,
         user: str = DEFAULT_USER,
+        fork_owner: str | None = None,
     ) -> int:
         """Open a pull request from branch head into base (the default branch);
-        return its number."""
+        return its number. With fork_owner the head is shown as that user's
+        fork of the repository."""
         # NOTE: no pull_request webhook is sent yet.
         repository = self.repository(owner, repo)
         if head not in repository.branches:
@@ -140,7 +142,28 @@ class IssueActions:
             head_branch=head,
             base_branch=base or repository.default_branch,
         )
+        if fork_owner is not None:
+            issue.fork_owner = self.store.account(fork_owner)
         return issue.number
+
+    async def close_pull_request(
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        merged: bool = False,
+        user: str = DEFAULT_USER,
+    ) -> None:
+        """Close or merge a pull request and send `pull_request` (closed)."""
+        repository = self.repository(owner, repo)
+        issue = repository.issues[number]
+        issue.state = "closed"
+        issue.merged = merged
+        payload = self.issue_json.pull_request_payload(
+            repository, issue, "closed", self.store.account(user)
+        )
+        self.webhooks.announce("pull_request", payload)
+        self.notify()
 
     async def comment(
         self, owner: str, repo: str, number: int, body: str, user: str = DEFAULT_USER

@@ -132,6 +132,10 @@ class Issue:
     head_branch: str | None = None
     base_branch: str | None = None
     state: str = "open"
+    merged: bool = False
+    # The owner of the fork the head branch lives in, for a pull request
+    # from a fork; the simulator keeps the branch in the base repository.
+    fork_owner: Account | None = None
 
     @property
     def is_pull_request(self) -> bool:

@@ -20,6 +20,9 @@ from tests.e2e.helpers import (
     deploy_states_all as deploy_statuses,
 )
 
+# Bot processes start and act more slowly than an in-process bot on a busy
+# machine, so waits on them get more room.
+PROCESS_TIMEOUT = 30.0
 REPLICA_SETTINGS = {
     "CITE_LEASE_SECONDS": "1",
     "CITE_CLEANUP_INTERVAL": "0.2",
@@ -66,14 +69,16 @@ async def test_leader_moves_when_stopped(simulators, replicas):
     by_identity = {first.identity: first, second.identity: second}
 
     leader = await simulators.cluster.store.wait_for(
-        lambda _store: lease_holder(simulators, "cite", LEADER_LEASE)
+        lambda _store: lease_holder(simulators, "cite", LEADER_LEASE),
+        timeout=PROCESS_TIMEOUT,
     )
     assert leader in by_identity
     other = second if leader == first.identity else first
 
     assert await by_identity[leader].stop() == 0
     await simulators.cluster.store.wait_for(
-        lambda _store: lease_holder(simulators, "cite", LEADER_LEASE) == other.identity
+        lambda _store: lease_holder(simulators, "cite", LEADER_LEASE) == other.identity,
+        timeout=PROCESS_TIMEOUT,
     )
     await other.wait_logged(f"Became the leader as {other.identity}")
 
@@ -86,12 +91,18 @@ async def test_cleanup_runs_on_leader_only(simulators, replicas):
     await simulators.github.create_status(
         OWNER, REPO, sha, "success", context="cite/build"
     )
-    await simulators.github.wait_for(lambda _g: deploy_result(simulators, sha))
-    newer = await simulators.github.push(OWNER, REPO, "main", {"a": "2"}, "Ship 2")
+    await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, sha), timeout=PROCESS_TIMEOUT
+    )
+    newer = await simulators.github.push(
+        OWNER, REPO, "main", {"a": "2"}, "Ship 2 [skip ci]"
+    )
     await simulators.github.create_status(
         OWNER, REPO, newer, "success", context="cite/build"
     )
-    await simulators.github.wait_for(lambda _g: deploy_result(simulators, newer))
+    await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, newer), timeout=PROCESS_TIMEOUT
+    )
 
     def old_release_gone(store) -> bool:
         names = [
@@ -100,12 +111,12 @@ async def test_cleanup_runs_on_leader_only(simulators, replicas):
         ]
         return names == [newer]
 
-    await simulators.cluster.store.wait_for(old_release_gone)
+    await simulators.cluster.store.wait_for(old_release_gone, timeout=PROCESS_TIMEOUT)
     leader = lease_holder(simulators, "cite", LEADER_LEASE)
     follower = second if leader == first.identity else first
     leading = first if follower is second else second
     await simulators.cluster.store.wait_for(
-        lambda _store: leading.logged("Removed release")
+        lambda _store: leading.logged("Removed release"), timeout=PROCESS_TIMEOUT
     )
     assert not follower.logged("Removed release")
 
@@ -121,15 +132,20 @@ async def test_deploys_on_two_replicas_end_with_newer(simulators, replicas):
     )
     lock = service_lock_name("hello-world--main")
     await simulators.cluster.store.wait_for(
-        lambda _store: lease_holder(simulators, NAMESPACE, lock) == first.identity
+        lambda _store: lease_holder(simulators, NAMESPACE, lock) == first.identity,
+        timeout=PROCESS_TIMEOUT,
     )
 
-    newer = await simulators.github.push(OWNER, REPO, "main", {"a": "2"}, "Ship 2")
+    newer = await simulators.github.push(
+        OWNER, REPO, "main", {"a": "2"}, "Ship 2 [skip ci]"
+    )
     simulators.github.webhook_url = second.webhook_url
     await simulators.github.create_status(
         OWNER, REPO, newer, "success", context="cite/build"
     )
-    await simulators.github.wait_for(lambda _g: deploy_result(simulators, newer))
+    await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, newer), timeout=PROCESS_TIMEOUT
+    )
     await simulators.github.wait_for(
         lambda g: all(
             statuses and statuses[-1]["state"] in ("success", "inactive", "failure")
@@ -159,7 +175,8 @@ async def test_killed_bot_deploy_is_finished(simulators, replicas):
     )
     lock = service_lock_name("hello-world--main")
     await simulators.cluster.store.wait_for(
-        lambda _store: lease_holder(simulators, NAMESPACE, lock) == "replica-a"
+        lambda _store: lease_holder(simulators, NAMESPACE, lock) == "replica-a",
+        timeout=PROCESS_TIMEOUT,
     )
     await simulators.github.wait_for(
         lambda g: any(
@@ -175,7 +192,9 @@ async def test_killed_bot_deploy_is_finished(simulators, replicas):
     restarted = await replicas("replica-a-restarted")
     simulators.github.webhook_url = restarted.webhook_url
 
-    result = await simulators.github.wait_for(lambda _g: deploy_result(simulators, sha))
+    result = await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, sha), timeout=PROCESS_TIMEOUT
+    )
     assert result["state"] == "success"
     deployment = simulators.github.deployments(OWNER, REPO)[0]
     states = [

@@ -1,0 +1,1 @@
+"""Slash commands on pull requests: parsing, permissions, actions and replies."""
