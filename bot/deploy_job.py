@@ -1,11 +1,12 @@
 """A GitHub deployment as Cite executes it, with the keys of its payload.
 
-Cite's own keys live under ``payload["cite"]``: ``branch`` (whose Service the
-deployment serves), ``image``, ``service_key`` (a name used in place of the
-branch to derive the Service, for pull request previews), ``pull_request``,
-``reply`` (the comment to update), ``wait_for_build`` (a status context that
-must succeed first) and ``scale`` (replicas, cpu or memory for this and later
-releases of the Service).
+Cite's own keys live under ``payload["cite"]``. ``branch`` names the branch
+the commit came from, and ``service_key`` what the Service name is derived from
+(a branch, or ``pr:N`` for a preview). ``pull_request`` and ``reply`` name the
+command's pull request and the comment to update. ``wait_for_build`` is a status
+context that must succeed first, and ``scale`` sets replicas, cpu or memory for
+this and later releases of the Service. ``image`` is informational only: the
+image always comes from the config at the commit.
 """
 
 from __future__ import annotations

@@ -148,7 +148,7 @@ async def remove_service(
 
 @dataclass(frozen=True)
 class EnvironmentLock:
-    """Who holds an environment: the pull request, the person and the reason."""
+    """The lock on an environment: the pull request, the person and the reason."""
 
     environment: str
     pull_request: int

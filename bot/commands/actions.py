@@ -1,4 +1,4 @@
-"""What each command does; every change to an environment is a GitHub deployment."""
+"""The actions behind the commands; every change to an environment is a deployment."""
 
 from __future__ import annotations
 
@@ -116,6 +116,7 @@ async def deploy(run: CommandRun, command: Command) -> str:
                 )
             )
         await check_lock(run, environment)
+
     sha = pull.head_sha
     state, description = await github.commit_state(
         run.gh, pull.owner, pull.repo, sha, config.build_context
@@ -126,11 +127,13 @@ async def deploy(run: CommandRun, command: Command) -> str:
                 sha=sha[:7], context=config.build_context, reason=description or state
             )
         )
+
     cite = run.cite_payload(
         branch=pull.head_ref, service_key=await service_key_for(run, environment)
     )
     if state != "success":
         cite["wait_for_build"] = config.build_context
+
     deployment = await run.context.creator.create(
         run.gh,
         pull.owner,
@@ -187,6 +190,7 @@ async def rollback(run: CommandRun, command: Command) -> str:
     environment, reference = _parse_rollback(run, command)
     if environment != run.pull.preview:
         await check_lock(run, environment)
+
     history = await _environment_deployments(run, environment)
     live = next((d for d in history if d["latest_state"] == "success"), None)
     candidates = [d for d in history if d["latest_state"] in WAS_LIVE]
@@ -204,10 +208,12 @@ async def rollback(run: CommandRun, command: Command) -> str:
         live_sha = live["sha"] if live else None
         target = next((d for d in candidates if d["sha"] != live_sha), None)
         detail = ""
+
     if target is None:
         raise ActionRefused(
             replies.NOTHING_TO_ROLL_BACK.format(environment=environment, detail=detail)
         )
+
     earlier = DeploymentJob.from_deployment(
         target,
         owner=run.pull.owner,
@@ -220,6 +226,7 @@ async def rollback(run: CommandRun, command: Command) -> str:
         or await service_key_for(run, environment),
         rollback_of=live["id"] if live else None,
     )
+
     deployment = await run.context.creator.create(
         run.gh,
         run.pull.owner,
@@ -246,11 +253,13 @@ async def scale(run: CommandRun, command: Command) -> str:
         check_overrides(change, run.context.limits)
     except ConfigError as error:
         raise ActionRefused(replies.SCALE_REJECTED.format(reason=error)) from None
+
     environment = run.pull.preview
     history = await _environment_deployments(run, environment)
     live = next((d for d in history if d["latest_state"] == "success"), None)
     if live is None:
         raise ActionRefused(replies.NOT_LIVE.format(environment=environment))
+
     earlier = DeploymentJob.from_deployment(
         live,
         owner=run.pull.owner,
@@ -273,6 +282,7 @@ async def scale(run: CommandRun, command: Command) -> str:
         description=f"/scale by {run.login} on #{run.pull.number}",
         transient=True,
     )
+
     described = ", ".join(f"{key}={value}" for key, value in change.items())
     text = replies.SCALING.format(
         environment=environment, change=described, deployment=deployment["id"]

@@ -21,7 +21,7 @@ _RESOURCE = re.compile(r"^(cpu|memory)=(\S+)$")
 
 
 class CommandError(ValueError):
-    """A command's arguments are wrong; the message says what was expected."""
+    """A command's arguments are invalid; the message states what was expected."""
 
 
 @dataclass(frozen=True)
