@@ -28,7 +28,12 @@ ROLES = {
 
 
 async def open_pull_request(
-    stack: Stack, branch: str = "feature/x", *, built: bool = True, **options: Any
+    stack: Stack,
+    branch: str = "feature/x",
+    *,
+    built: bool = True,
+    permissions: dict[str, str] | None = None,
+    **options: Any,
 ) -> tuple[int, str]:
     """Create the repository, push a branch and open a pull request from it.
 
@@ -37,7 +42,7 @@ async def open_pull_request(
     """
     github = stack.github
     if not github.auth.installations:
-        github.add_installation(OWNER)
+        github.add_installation(OWNER, permissions=permissions)
         github.add_repository(OWNER, REPO, files={".github/cite.yml": CONFIG})
         for login, role in ROLES.items():
             github.add_collaborator(OWNER, REPO, login, role)

@@ -53,6 +53,24 @@ async def test_others_are_refused(stack, user, access):
     assert len(stack.github.deployments(OWNER, REPO)) == deployments
 
 
+async def test_failed_permission_check_refuses(stack):
+    # Without the metadata permission GitHub answers the permission check 403.
+    permissions = {
+        "contents": "read",
+        "statuses": "write",
+        "deployments": "write",
+        "issues": "write",
+        "pull_requests": "read",
+    }
+    number, _sha = await open_pull_request(stack, permissions=permissions)
+
+    text = await command(stack, number, "/deploy", user="ada")
+
+    assert "I could not check @ada's access" in text
+    assert "so I did nothing" in text
+    assert stack.github.deployments(OWNER, REPO) == []
+
+
 async def test_crlf_body_and_spaces(stack):
     number, sha = await open_pull_request(stack)
 
