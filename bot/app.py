@@ -82,7 +82,8 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             kube, identity=settings.identity, duration_seconds=settings.lease_seconds
         )
         deployer = Deployer(settings, github_app, kube, limits_from(settings), locks)
-        lifecycle = Lifecycle(settings, kube, github_app, locks, deployer)
+        builder = Builder(settings, github_app, kube)
+        lifecycle = Lifecycle(settings, kube, github_app, locks, deployer, builder)
         elector = LeaderElector(
             kube,
             namespace=settings.namespace,
@@ -90,7 +91,6 @@ async def _clients(app: web.Application) -> AsyncIterator[None]:
             duration_seconds=settings.lease_seconds,
             lead=lifecycle.lead,
         )
-        builder = Builder(settings, github_app, kube)
         app[CONTEXT] = BotContext(
             settings, github_app, kube, deployer, builder, DeploymentCreator()
         )

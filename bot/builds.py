@@ -10,8 +10,10 @@ default) to pending, then to success, failure or error. GitHub sends the
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +27,9 @@ from bot.logs import ContextLogger
 from bot.repo_config import RepoConfig
 from bot.settings import Settings
 from k8s import builds, releases
-from k8s.builds import BuildOutcome, BuildSpec
+from k8s.builds import STATUS_CONTEXT_ANNOTATION, BuildOutcome, BuildSpec
 from k8s.errors import KubernetesError
+from k8s.manifests import INSTALLATION_ANNOTATION, REPOSITORY_ANNOTATION, SHA_LABEL
 from k8s.names import build_key, build_name
 
 # The permissions of a build's token: reading the repository's files only.
@@ -52,6 +55,8 @@ REMOVED = "The build's Job was deleted before it finished; push again to retry."
 SUPERSEDED = "Superseded by {sha}, pushed later to {ref}"
 STOPPED = "Cite stopped before this build finished; push again to retry."
 UNEXPECTED = "Cite failed unexpectedly; the bot's log has the details. Push again."
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,22 @@ class BuildRequest:
             status_context=config.build_context,
             dockerfile=config.build.dockerfile,
             context_dir=config.build.context_dir,
+        )
+
+    @classmethod
+    def orphan(
+        cls, owner: str, repo: str, sha: str, installation_id: int, context: str
+    ) -> BuildRequest:
+        """Describe a build found in the cluster, for reporting its end."""
+        return cls(
+            installation_id=installation_id,
+            owner=owner,
+            repo=repo,
+            ref="",
+            sha=sha,
+            status_context=context,
+            dockerfile="",
+            context_dir=None,
         )
 
     @property
@@ -262,6 +283,8 @@ class Builder:
             memory=settings.build_memory,
             deadline_seconds=settings.build_deadline,
             registry_secret=settings.build_registry_secret,
+            installation_id=request.installation_id,
+            status_context=request.status_context,
         )
 
     def log_url(self, job: str) -> str | None:
@@ -402,3 +425,58 @@ class Builder:
                     await builds.delete_secret(self._kube, spec.namespace, spec.name)
         except (KubernetesError, TimeoutError) as error:
             logger.error("Cleaning up build %s failed: %r", spec.name, error)
+
+    async def finish_orphans(self, min_age_seconds: float) -> list[str]:
+        """Report the builds that ended after the replica watching them stopped.
+
+        A Job keeps running when the bot stops, so its commit status would stay
+        pending. Only Jobs that ended at least ``min_age_seconds`` ago are
+        reported, because a live replica reports its own within moments.
+        Returns the names of the Jobs reported.
+        """
+        now = datetime.now(UTC)
+        reported = []
+        for job in await builds.list_builds(self._kube, self._settings.build_namespace):
+            ended = builds.ended_at(job)
+            outcome = builds.job_outcome(job)
+            if ended is None or outcome is None:
+                continue
+            if (now - ended).total_seconds() < min_age_seconds:
+                continue
+            if await self._report_orphan(job, outcome):
+                reported.append(job["metadata"]["name"])
+        return reported
+
+    async def _report_orphan(self, job: dict[str, Any], outcome: BuildOutcome) -> bool:
+        metadata = job["metadata"]
+        annotations = metadata.get("annotations") or {}
+        try:
+            owner, repo = annotations[REPOSITORY_ANNOTATION].split("/", 1)
+            installation_id = int(annotations[INSTALLATION_ANNOTATION])
+            sha = metadata["labels"][SHA_LABEL]
+        except (KeyError, ValueError):
+            return False
+        context = annotations.get(STATUS_CONTEXT_ANNOTATION, "cite/build")
+        gh = await self._github.client(installation_id)
+        state, _ = await github.commit_state(gh, owner, repo, sha, context)
+        if state != "pending":
+            return False
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds") or 0
+        spec = self.spec_for(
+            BuildRequest.orphan(owner, repo, sha, installation_id, context)
+        )
+        spec = replace(spec, name=metadata["name"], deadline_seconds=deadline)
+        state, description = await self._describe(spec, outcome)
+        logger.info("Reporting build %s, which ended unwatched: %s", spec.name, state)
+        await github.create_commit_status(
+            gh,
+            owner,
+            repo,
+            sha,
+            state=state,
+            context=context,
+            description=description,
+            target_url=self.log_url(spec.name),
+        )
+        await builds.delete_secret(self._kube, spec.namespace, spec.name)
+        return True

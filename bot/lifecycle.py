@@ -10,6 +10,7 @@ from kubernetes_asyncio import client
 
 from bot import github
 from bot.auth import GitHubApp
+from bot.builds import Builder
 from bot.deploy_job import DeploymentJob
 from bot.deploys import FINAL_STATES, Deployer
 from bot.github import GitHubError, GitHubNotFound
@@ -84,17 +85,19 @@ class Lifecycle:
         github_app: GitHubApp,
         locks: ServiceLocks,
         deployer: Deployer,
+        builder: Builder | None = None,
     ) -> None:
         self._settings = settings
         self._kube = kube
         self._github = github_app
         self._locks = locks
         self._deployer = deployer
+        self._builder = builder
 
     async def lead(self) -> None:
         """Run the leader's work until cancelled; a failed round is logged."""
         while True:
-            for step in (self.resume_interrupted, self.clean_up):
+            for step in (self.resume_interrupted, self.clean_up, self.finish_builds):
                 try:
                     await step()
                 except (KubernetesError, GitHubError) as error:
@@ -103,6 +106,12 @@ class Lifecycle:
                     # The leader keeps its Lease, so the next round must run.
                     logger.exception("%s failed unexpectedly.", step.__name__)
             await asyncio.sleep(self._settings.cleanup_interval)
+
+    async def finish_builds(self) -> list[str]:
+        """Report the builds whose replica stopped before they ended."""
+        if self._builder is None:
+            return []
+        return await self._builder.finish_orphans(2 * self._settings.lease_seconds)
 
     async def clean_up(self) -> list[str]:
         """Remove the standby releases past their retention or count.

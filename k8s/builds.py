@@ -19,6 +19,7 @@ from kubernetes_asyncio import client, watch
 from k8s.errors import AlreadyExists, Expired, Invalid, NotFound, kubernetes_errors
 from k8s.manifests import (
     BRANCH_ANNOTATION,
+    INSTALLATION_ANNOTATION,
     LABEL_PREFIX,
     MANAGED_BY,
     REPOSITORY_ANNOTATION,
@@ -26,6 +27,7 @@ from k8s.manifests import (
 )
 
 BUILD_KEY_LABEL = f"{LABEL_PREFIX}/build-key"
+STATUS_CONTEXT_ANNOTATION = f"{LABEL_PREFIX}/status-context"
 JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 CONTAINER_NAME = "build"
 # The builder reads Git credentials from these variables; Kaniko's executor
@@ -61,6 +63,8 @@ class BuildSpec:
     memory: str
     deadline_seconds: int
     registry_secret: str | None = None
+    installation_id: int | None = None
+    status_context: str = "cite/build"
 
     @property
     def context(self) -> str:
@@ -102,10 +106,14 @@ def build_labels(spec: BuildSpec) -> dict[str, str]:
 
 
 def _annotations(spec: BuildSpec) -> dict[str, str]:
-    return {
+    annotations = {
         REPOSITORY_ANNOTATION: f"{spec.owner}/{spec.repository}",
         BRANCH_ANNOTATION: spec.ref,
+        STATUS_CONTEXT_ANNOTATION: spec.status_context,
     }
+    if spec.installation_id is not None:
+        annotations[INSTALLATION_ANNOTATION] = str(spec.installation_id)
+    return annotations
 
 
 def secret_manifest(spec: BuildSpec, token: str) -> dict[str, Any]:
@@ -245,6 +253,35 @@ def job_outcome(job: dict[str, Any]) -> BuildOutcome | None:
             seconds=_seconds_between(status.get("startTime"), ended),
         )
     return None
+
+
+def ended_at(job: dict[str, Any]) -> datetime | None:
+    """Return when a finished Job ended, or None while it runs."""
+    status = job.get("status") or {}
+    times = [status.get("completionTime")] + [
+        condition.get("lastTransitionTime")
+        for condition in status.get("conditions") or []
+        if condition.get("type") in ("Complete", "Failed")
+        and condition.get("status") == "True"
+    ]
+    for text in times:
+        if text:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return None
+
+
+async def list_builds(api: client.ApiClient, namespace: str) -> list[dict[str, Any]]:
+    """Return Cite's build Jobs in the build namespace."""
+    batch = client.BatchV1Api(api)
+    selector = "app.kubernetes.io/managed-by=cite,app.kubernetes.io/component=build"
+    try:
+        with kubernetes_errors():
+            listing = await batch.list_namespaced_job(
+                namespace, label_selector=selector
+            )
+    except NotFound:
+        return []
+    return [api.sanitize_for_serialization(item) for item in listing.items]
 
 
 def _seconds_between(start: str | None, end: str | None) -> float | None:

@@ -205,3 +205,39 @@ async def test_killed_bot_deploy_is_finished(simulators, replicas):
     assert "error" not in states
     await restarted.wait_logged(f"Resuming deployment {deployment['id']}")
     assert [s["state"] for s in deploy_statuses(simulators, sha)][-1] == "success"
+
+
+async def test_build_of_killed_bot_is_reported(simulators, replicas):
+    first = await replicas("replica-a")
+    simulators.github.webhook_url = first.webhook_url
+    simulators.cluster.settings.job_pod_run_delay = 3600
+    create_repository(simulators)
+    sha = await simulators.github.push(OWNER, REPO, "main", {"a": "2"}, "Ship 2")
+    await simulators.github.wait_for(
+        lambda g: any(
+            s["context"] == "cite/build" and s["state"] == "pending"
+            for s in g.statuses(OWNER, REPO, sha)
+        ),
+        timeout=PROCESS_TIMEOUT,
+    )
+
+    assert await first.kill() != 0
+    simulators.cluster.settings.job_pod_run_delay = 0.02
+    simulators.cluster.clock.advance(0)
+    restarted = await replicas("replica-a-restarted")
+    simulators.github.webhook_url = restarted.webhook_url
+
+    built = await simulators.github.wait_for(
+        lambda g: [
+            s
+            for s in g.statuses(OWNER, REPO, sha)
+            if s["context"] == "cite/build" and s["state"] != "pending"
+        ],
+        timeout=PROCESS_TIMEOUT,
+    )
+    assert built[-1]["state"] == "success"
+    result = await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, sha), timeout=PROCESS_TIMEOUT
+    )
+    assert result["state"] == "success"
+    await restarted.wait_logged("which ended unwatched")
