@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -35,11 +36,32 @@ from simulators.github.statuses import (
 routes = web.RouteTableDef()
 
 
-def _page(request: web.Request, items: list[Any]) -> list[Any]:
-    """Return the page of items that per_page and page select."""
+def _paged(
+    request: web.Request, items: list[Any], render: Callable[[Any], Any]
+) -> web.Response:
+    """Answer with the page of items that per_page and page select.
+
+    Like GitHub, the Link header names the next, last, first and previous
+    pages, which clients follow to read a whole list.
+    """
     per_page = min(int(request.query.get("per_page", 30)), 100)
     page = max(int(request.query.get("page", 1)), 1)
-    return items[(page - 1) * per_page : page * per_page]
+    last = max((len(items) + per_page - 1) // per_page, 1)
+    rendered = [render(item) for item in items[(page - 1) * per_page : page * per_page]]
+    links = []
+    for rel, number in (
+        ("next", page + 1),
+        ("last", last),
+        ("first", 1),
+        ("prev", page - 1),
+    ):
+        if (rel in ("next", "last") and page < last) or (
+            rel in ("first", "prev") and page > 1
+        ):
+            url = request.url.update_query(page=str(number), per_page=str(per_page))
+            links.append(f'<{url}>; rel="{rel}"')
+    headers = {"Link": ", ".join(links)} if links else {}
+    return respond(rendered, **headers)
 
 
 @routes.post("/repos/{owner}/{repo}/statuses/{sha:.+}")
@@ -70,11 +92,10 @@ async def list_statuses(request: web.Request) -> web.Response:
     check_query(request)
     sha = _resolve_or_404(repository, request.match_info["ref"])
     newest_first = list(reversed(statuses_of(repository, sha)))
-    return respond(
-        [
-            simulator.representer.status(repository, status)
-            for status in _page(request, newest_first)
-        ]
+    return _paged(
+        request,
+        newest_first,
+        lambda status: simulator.representer.status(repository, status),
     )
 
 
@@ -160,11 +181,10 @@ async def list_deployments(request: web.Request) -> web.Response:
             if name in request.query
         )
     ]
-    return respond(
-        [
-            simulator.representer.deployment(repository, deployment)
-            for deployment in _page(request, selected)
-        ]
+    return _paged(
+        request,
+        selected,
+        lambda deployment: simulator.representer.deployment(repository, deployment),
     )
 
 
@@ -200,11 +220,10 @@ async def list_deployment_statuses(request: web.Request) -> web.Response:
     check_query(request)
     deployment = _deployment(request, repository)
     newest_first = list(reversed(deployment.statuses))
-    return respond(
-        [
-            simulator.representer.deployment_status(repository, status)
-            for status in _page(request, newest_first)
-        ]
+    return _paged(
+        request,
+        newest_first,
+        lambda status: simulator.representer.deployment_status(repository, status),
     )
 
 

@@ -215,3 +215,27 @@ async def test_responses_carry_github_headers(session, server_url, token, reposi
         assert "x-ratelimit-remaining" in response.headers
         assert "x-ratelimit-reset" in response.headers
         assert response.headers["x-github-request-id"]
+
+
+async def test_deployment_list_pages_with_link_header(gh, session, server_url, token):
+    for number in range(35):
+        await gh.post(
+            repo_path("/deployments"),
+            data={
+                "ref": "main",
+                "environment": f"env-{number}",
+                "auto_merge": False,
+                "required_contexts": [],
+            },
+        )
+
+    listed = [item async for item in gh.getiter(repo_path("/deployments"))]
+
+    assert len(listed) == 35
+    assert listed[0]["environment"] == "env-34"
+    async with session.get(
+        server_url + repo_path("/deployments"),
+        headers={"Authorization": f"token {token}"},
+    ) as response:
+        assert 'rel="next"' in response.headers["Link"]
+        assert 'rel="last"' in response.headers["Link"]
