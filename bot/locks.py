@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from kubernetes_asyncio import client
@@ -38,13 +39,13 @@ class ServiceLocks:
         self._identity = identity
         self._duration = duration_seconds
 
-    def lease(self, namespace: str, service: str) -> Lease:
-        """Return the Lease of one Service."""
+    def lease(self, namespace: str, service: str, holder: str | None = None) -> Lease:
+        """Return the Lease of one Service, to be held as ``holder``."""
         return Lease(
             self._api,
             namespace=namespace,
             name=service_lock_name(service),
-            identity=self._identity,
+            identity=holder or self._identity,
             duration_seconds=self._duration,
             labels={LOCK_LABEL: "service", "cite.dev/service": service},
         )
@@ -64,7 +65,11 @@ class ServiceLocks:
         replica holds it. On a normal exit the Lease is released and the given
         annotations are removed; on cancellation they stay, to be resumed.
         """
-        lease = self.lease(namespace, service)
+        # Each hold has an identity of its own: a Lease held by this replica's
+        # plain identity would count as already taken by every other task of
+        # the same process.
+        holder = f"{self._identity}/{secrets.token_hex(4)}"
+        lease = self.lease(namespace, service, holder)
         record = await lease.try_acquire(annotations)
         while record is None and wait:
             await asyncio.sleep(self._duration / 3)
