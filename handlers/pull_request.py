@@ -35,9 +35,12 @@ async def remove_preview(
 
     async with context.deployer.service_locks.hold(namespace, service):
         removed = await environments.remove_service(context.kube, namespace, service)
-    for lock in await environments.locks_of(context.kube, namespace, number):
+    repository = f"{owner}/{repo}"
+    for lock in await environments.locks_of(
+        context.kube, namespace, repository, number
+    ):
         await environments.release_lock(
-            context.kube, namespace, lock.environment, number
+            context.kube, namespace, repository, lock.environment, number
         )
         logger.info("Released the lock on %s.", lock.environment)
 

@@ -18,6 +18,7 @@ PULL_REQUEST_LABEL = f"{manifests.LABEL_PREFIX}/pull-request"
 ENVIRONMENT_ANNOTATION = manifests.ENVIRONMENT_ANNOTATION
 LOCK_USER_ANNOTATION = f"{manifests.LABEL_PREFIX}/locked-by"
 LOCK_REASON_ANNOTATION = f"{manifests.LABEL_PREFIX}/lock-reason"
+REPOSITORY_LABEL = f"{manifests.LABEL_PREFIX}/repository-hash"
 # An environment lock is a Lease that never expires on its own; Cite reads
 # only its holder and annotations, so the duration is informational.
 LOCK_DURATION_SECONDS = 365 * 24 * 3600
@@ -148,17 +149,26 @@ async def remove_service(
 
 @dataclass(frozen=True)
 class EnvironmentLock:
-    """The lock on an environment: the pull request, the person and the reason."""
+    """The lock on a repository's environment: pull request, person and reason."""
 
+    repository: str
     environment: str
     pull_request: int
     user: str
     reason: str
 
 
-def lock_name(environment: str) -> str:
-    """Return the name of the Lease that locks an environment."""
-    return f"environment-{short_hash(environment)}"
+def lock_name(repository: str, environment: str) -> str:
+    """Return the name of the Lease that locks a repository's environment.
+
+    Environments belong to a repository on GitHub, so two repositories'
+    ``staging`` are two locks.
+    """
+    return f"environment-{short_hash(repository.lower(), environment)}"
+
+
+def _repository_label(repository: str) -> str:
+    return short_hash(repository.lower())
 
 
 def _lock_from(lease: client.V1Lease) -> EnvironmentLock | None:
@@ -169,6 +179,7 @@ def _lock_from(lease: client.V1Lease) -> EnvironmentLock | None:
     except ValueError:
         return None
     return EnvironmentLock(
+        repository=annotations.get(manifests.REPOSITORY_ANNOTATION, ""),
         environment=annotations.get(ENVIRONMENT_ANNOTATION, ""),
         pull_request=number,
         user=annotations.get(LOCK_USER_ANNOTATION, ""),
@@ -177,14 +188,14 @@ def _lock_from(lease: client.V1Lease) -> EnvironmentLock | None:
 
 
 async def read_lock(
-    api: client.ApiClient, namespace: str, environment: str
+    api: client.ApiClient, namespace: str, repository: str, environment: str
 ) -> EnvironmentLock | None:
-    """Return the lock on an environment, or None when it is free."""
+    """Return the lock on a repository's environment, or None when it is free."""
     coordination = client.CoordinationV1Api(api)
     try:
         with kubernetes_errors():
             lease = await coordination.read_namespaced_lease(
-                lock_name(environment), namespace
+                lock_name(repository, environment), namespace
             )
     except NotFound:
         return None
@@ -204,14 +215,16 @@ async def take_lock(
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
         "metadata": {
-            "name": lock_name(wanted.environment),
+            "name": lock_name(wanted.repository, wanted.environment),
             "namespace": namespace,
             "labels": {
                 **MANAGED_LABELS,
                 LOCK_KIND_LABEL: "environment",
                 PULL_REQUEST_LABEL: str(wanted.pull_request),
+                REPOSITORY_LABEL: _repository_label(wanted.repository),
             },
             "annotations": {
+                manifests.REPOSITORY_ANNOTATION: wanted.repository,
                 ENVIRONMENT_ANNOTATION: wanted.environment,
                 LOCK_USER_ANNOTATION: wanted.user,
                 LOCK_REASON_ANNOTATION: wanted.reason,
@@ -229,22 +242,26 @@ async def take_lock(
             await coordination.create_namespaced_lease(namespace, body)
         return wanted
     except (AlreadyExists, Conflict):
-        current = await read_lock(api, namespace, wanted.environment)
+        current = await read_lock(api, namespace, wanted.repository, wanted.environment)
         return current or wanted
 
 
 async def release_lock(
-    api: client.ApiClient, namespace: str, environment: str, pull_request: int
+    api: client.ApiClient,
+    namespace: str,
+    repository: str,
+    environment: str,
+    pull_request: int,
 ) -> bool:
     """Unlock an environment held by the pull request; return whether it was."""
-    current = await read_lock(api, namespace, environment)
+    current = await read_lock(api, namespace, repository, environment)
     if current is None or current.pull_request != pull_request:
         return False
     coordination = client.CoordinationV1Api(api)
     try:
         with kubernetes_errors():
             await coordination.delete_namespaced_lease(
-                lock_name(environment), namespace
+                lock_name(repository, environment), namespace
             )
     except NotFound:
         return False
@@ -252,11 +269,17 @@ async def release_lock(
 
 
 async def locks_of(
-    api: client.ApiClient, namespace: str, pull_request: int | None = None
+    api: client.ApiClient,
+    namespace: str,
+    repository: str,
+    pull_request: int | None = None,
 ) -> list[EnvironmentLock]:
-    """Return the environment locks of a namespace, or of one pull request."""
+    """Return a repository's environment locks, or those of one pull request."""
     coordination = client.CoordinationV1Api(api)
-    selector = f"{LOCK_KIND_LABEL}=environment"
+    selector = (
+        f"{LOCK_KIND_LABEL}=environment,"
+        f"{REPOSITORY_LABEL}={_repository_label(repository)}"
+    )
     if pull_request is not None:
         selector += f",{PULL_REQUEST_LABEL}={pull_request}"
     try:

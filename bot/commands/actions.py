@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from k8s import environments, releases
 from k8s.environments import EnvironmentLock
 from k8s.names import namespace_name, service_name
 
+PREVIEW_NAME = re.compile(r"^pr-\d+$")
 # Deployment states of a release that was live once.
 WAS_LIVE = frozenset({"success", "inactive"})
 
@@ -47,6 +49,11 @@ class CommandRun:
         """The organization's namespace."""
         prefix = self.context.settings.namespace_prefix
         return namespace_name(prefix, self.pull.owner)
+
+    @property
+    def repository(self) -> str:
+        """The repository as ``owner/name``."""
+        return f"{self.pull.owner}/{self.pull.repo}"
 
     async def config(self) -> RepoConfig:
         """Return the config at the pull request's head; refuse without one."""
@@ -87,9 +94,33 @@ async def service_key_for(run: CommandRun, environment: str) -> str:
     return branch if branch is not None else environment
 
 
+async def check_environment(run: CommandRun, environment: str) -> None:
+    """Refuse an environment this pull request may not change.
+
+    That is another pull request's preview, an environment that
+    ``pull_requests.environments`` does not list, or one another pull request
+    has locked.
+    """
+    if environment == run.pull.preview:
+        return
+    if PREVIEW_NAME.match(environment):
+        raise ActionRefused(replies.OTHER_PREVIEW.format(environment=environment))
+    allowed = (await run.config()).pull_requests.environments
+    if environment not in allowed:
+        listed = ", ".join(f"`{name}`" for name in allowed) or "none"
+        raise ActionRefused(
+            replies.ENVIRONMENT_NOT_ALLOWED.format(
+                environment=environment, allowed=listed
+            )
+        )
+    await check_lock(run, environment)
+
+
 async def check_lock(run: CommandRun, environment: str) -> None:
     """Refuse when another pull request holds the environment's lock."""
-    lock = await environments.read_lock(run.context.kube, run.namespace, environment)
+    lock = await environments.read_lock(
+        run.context.kube, run.namespace, run.repository, environment
+    )
     if lock is not None and lock.pull_request != run.pull.number:
         raise ActionRefused(
             replies.LOCKED.format(
@@ -106,16 +137,7 @@ async def deploy(run: CommandRun, command: Command) -> str:
     config = await run.config()
     pull = run.pull
     environment = command.arguments[0] if command.arguments else pull.preview
-    if environment != pull.preview:
-        allowed = config.pull_requests.environments
-        if environment not in allowed:
-            listed = ", ".join(f"`{name}`" for name in allowed) or "none"
-            raise ActionRefused(
-                replies.ENVIRONMENT_NOT_ALLOWED.format(
-                    environment=environment, allowed=listed
-                )
-            )
-        await check_lock(run, environment)
+    await check_environment(run, environment)
 
     sha = pull.head_sha
     state, description = await github.commit_state(
@@ -188,8 +210,7 @@ def _looks_like_sha(text: str) -> bool:
 async def rollback(run: CommandRun, command: Command) -> str:
     """Put the previous (or a named) release of an environment back."""
     environment, reference = _parse_rollback(run, command)
-    if environment != run.pull.preview:
-        await check_lock(run, environment)
+    await check_environment(run, environment)
 
     history = await _environment_deployments(run, environment)
     live = next((d for d in history if d["latest_state"] == "success"), None)
@@ -295,8 +316,10 @@ async def lock(run: CommandRun, command: Command) -> str:
     if not command.arguments:
         raise ActionRefused(replies.LOCK_NEEDS_ENVIRONMENT)
     environment = command.arguments[0]
+    await check_environment(run, environment)
     reason = " ".join(command.arguments[1:]) or "no reason given"
     wanted = EnvironmentLock(
+        repository=run.repository,
         environment=environment,
         pull_request=run.pull.number,
         user=run.login,
@@ -323,15 +346,13 @@ async def unlock(run: CommandRun, command: Command) -> str:
     environment = command.arguments[0] if command.arguments else ""
     if not environment:
         held = await environments.locks_of(
-            run.context.kube, run.namespace, run.pull.number
+            run.context.kube, run.namespace, run.repository, run.pull.number
         )
         if len(held) != 1:
-            raise ActionRefused(
-                replies.LOCK_NEEDS_ENVIRONMENT.replace("lock", "unlock")
-            )
+            raise ActionRefused(replies.UNLOCK_NEEDS_ENVIRONMENT)
         environment = held[0].environment
     released = await environments.release_lock(
-        run.context.kube, run.namespace, environment, run.pull.number
+        run.context.kube, run.namespace, run.repository, environment, run.pull.number
     )
     template = replies.UNLOCKED if released else replies.NOT_LOCKED
     return template.format(environment=environment)
@@ -361,7 +382,9 @@ async def status(run: CommandRun, command: Command) -> str:
         if state is None:
             continue
         sections.append(_describe(environment, state, retention))
-    for held in await environments.locks_of(run.context.kube, run.namespace):
+    for held in await environments.locks_of(
+        run.context.kube, run.namespace, run.repository
+    ):
         sections.append(
             f"🔒 `{held.environment}` is locked by #{held.pull_request} "
             f"(@{held.user}): {held.reason}"

@@ -28,6 +28,7 @@ ENVIRONMENT_NOT_ALLOWED = (
     "deploy to are listed under `pull_requests.environments` in "
     "`.github/cite.yml`: {allowed}."
 )
+OTHER_PREVIEW = "🚫 `{environment}` is another pull request's preview environment."
 LOCKED = (
     "🔒 `{environment}` is locked by #{holder} (@{user}): {reason}. "
     "It is free again after `/unlock` there or when #{holder} closes."
@@ -50,6 +51,7 @@ SCALE_REJECTED = "🚫 Not scaled: {reason}"
 SCALING = "📏 Scaling `{environment}` ({change}) (deployment #{deployment})"
 LOCK_TAKEN = "🔒 `{environment}` is locked for #{number}: {reason}"
 LOCK_NEEDS_ENVIRONMENT = "❓ Name the environment to lock: `/lock staging [reason]`."
+UNLOCK_NEEDS_ENVIRONMENT = "❓ Name the environment to unlock: `/unlock staging`."
 UNLOCKED = "🔓 `{environment}` is unlocked."
 NOT_LOCKED = "🔓 `{environment}` was not locked by this pull request."
 STATUS_EMPTY = "This pull request has no environments yet; `/deploy` creates one."

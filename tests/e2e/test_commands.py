@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.commands import (
+    CONFIG,
     command,
     live_sha,
     open_pull_request,
@@ -317,3 +318,53 @@ async def test_close_removes_preview(stack):
         )
         == []
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("/rollback production", "Pull requests cannot deploy to `production`"),
+        ("/rollback pr-99", "`pr-99` is another pull request's preview environment"),
+        ("/lock production", "Pull requests cannot deploy to `production`"),
+        ("/deploy pr-99", "`pr-99` is another pull request's preview environment"),
+    ],
+)
+async def test_environment_rules_apply_to_every_command(stack, body, expected):
+    number, _sha = await open_pull_request(stack)
+    deployments = len(stack.github.deployments(OWNER, REPO))
+
+    text = await command(stack, number, body)
+
+    assert expected in text
+    assert len(stack.github.deployments(OWNER, REPO)) == deployments
+
+
+async def test_locks_belong_to_one_repository(stack):
+    number, _sha = await open_pull_request(stack)
+    await command(stack, number, "/lock staging demo")
+    stack.github.add_repository(
+        OWNER, "other", files={".github/cite.yml": CONFIG.replace("replicas: 2", "")}
+    )
+    stack.github.add_collaborator(OWNER, "other", "wes", "write")
+    sha = await stack.github.push(OWNER, "other", "feature/y", {"a": "1"}, "Other")
+    other = stack.github.open_pull_request(OWNER, "other", "feature/y")
+    await stack.github.create_status(
+        OWNER, "other", sha, "success", context="cite/build"
+    )
+    await settle(stack)
+
+    comment_id = await stack.github.comment(
+        OWNER, "other", other, "/deploy staging", user="wes"
+    )
+    text = await stack.github.wait_for(
+        lambda g: next(
+            (
+                c["body"]
+                for c in g.comments(OWNER, "other", other)
+                if f"cite:reply:{comment_id}" in c["body"] and "✅" in c["body"]
+            ),
+            None,
+        )
+    )
+
+    assert "is live in staging" in text
