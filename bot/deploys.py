@@ -15,6 +15,7 @@ from kubernetes_asyncio import client
 from bot import github
 from bot.auth import GitHubApp
 from bot.deploy_job import DeploymentJob
+from bot.github import GitHubError
 from bot.locks import ServiceLocks
 from bot.logs import ContextLogger, get_logger
 from bot.repo_config import (
@@ -44,6 +45,7 @@ FAILED = "Release failed: {reason}. Traffic stays on the previous release."
 BAD_CONFIG = f"Invalid {CONFIG_PATH}: {{reason}}"
 CLUSTER_ERROR = "Kubernetes API error: {reason}. Redeploy to retry."
 SUPERSEDED = "Superseded: {reason}."
+GITHUB_ERROR = "GitHub API error: {reason}. Redeploy to retry."
 STOPPED = "Cite stopped before this deploy finished; redeploy to retry."
 BUILD_PENDING = "Waiting for {context} to succeed on {sha}; the deploy starts then."
 BUILD_FAILED = "Not deployed: {context} failed: {reason}"
@@ -141,6 +143,11 @@ class Deployer:
                     reporter.report("error", STOPPED, commit_state="error")
                 )
             raise
+        except GitHubError as error:
+            logger.error("GitHub API request failed: %s", error)
+            await reporter.report(
+                "error", GITHUB_ERROR.format(reason=error), commit_state="error"
+            )
         except Exception:
             logger.exception("The deploy failed unexpectedly.")
             await reporter.report(
@@ -188,8 +195,8 @@ class Deployer:
                 # record of this deploy for the leader to resume.
                 self._resumable.add(job.deployment_id)
                 spec = await self._apply_scale(job, config, target, reporter, logger)
-                if spec is not None:
-                    await self._roll_out(spec, reporter, logger)
+                if spec is not None and await self._roll_out(spec, reporter, logger):
+                    await self._keep_scale(job, target, logger)
                 self._resumable.discard(job.deployment_id)
 
     async def _ensure_namespace(
@@ -254,18 +261,23 @@ class Deployer:
         it when the build succeeds.
         """
         context = job.wait_for_build or ""
-        state, description = await github.commit_state(
-            gh, job.owner, job.repo, job.sha, context
-        )
-        if state == "success":
-            return True
-        if state in ("failure", "error"):
-            text = BUILD_FAILED.format(context=context, reason=description or state)
-            await reporter.report("failure", text)
-            return False
-        await reporter.report(
-            "queued", BUILD_PENDING.format(context=context, sha=job.sha[:7])
-        )
+        for check in ("before", "after"):
+            state, description = await github.commit_state(
+                gh, job.owner, job.repo, job.sha, context
+            )
+            if state == "success":
+                return True
+            if state in ("failure", "error"):
+                text = BUILD_FAILED.format(context=context, reason=description or state)
+                await reporter.report("failure", text)
+                return False
+            if check == "before":
+                # The build can end between the check and the queued status,
+                # when the status handler would not see this deployment as
+                # queued yet, so the state is read once more afterwards.
+                await reporter.report(
+                    "queued", BUILD_PENDING.format(context=context, sha=job.sha[:7])
+                )
         return False
 
     async def _apply_scale(
@@ -276,7 +288,7 @@ class Deployer:
         reporter: Reporter,
         logger: ContextLogger,
     ) -> ReleaseSpec | None:
-        """Record the deployment's scale on the Service and build the release."""
+        """Build the release with the Service's scale and the deployment's own."""
         try:
             await releases.ensure_service(self._kube, target, config.port)
             state = await environments.read_service(
@@ -286,10 +298,6 @@ class Deployer:
             if job.scale:
                 overrides.update(job.scale)
                 check_overrides(overrides, self._limits)
-                await environments.set_overrides(
-                    self._kube, target.namespace, target.service, job.scale
-                )
-                logger.info("Scaled %s: %s.", target.service, job.scale)
         except ConfigError as error:
             await reporter.report("failure", SCALE_REJECTED.format(reason=error))
             return None
@@ -299,6 +307,24 @@ class Deployer:
             await reporter.report("error", description, commit_state="error")
             return None
         return self._release_spec(job, config, target, overrides)
+
+    async def _keep_scale(
+        self, job: DeploymentJob, target: Target, logger: ContextLogger
+    ) -> None:
+        """Record a live deployment's scale on the Service for later releases.
+
+        Only a scale that went live is kept, so a failed one does not break the
+        next deploy too.
+        """
+        if not job.scale:
+            return
+        try:
+            await environments.set_overrides(
+                self._kube, target.namespace, target.service, job.scale
+            )
+            logger.info("Scaled %s: %s.", target.service, job.scale)
+        except KubernetesError as error:
+            logger.error("Recording the scale of %s failed: %s", target.service, error)
 
     def _release_spec(
         self,
@@ -333,8 +359,11 @@ class Deployer:
 
     async def _roll_out(
         self, spec: ReleaseSpec, reporter: Reporter, logger: ContextLogger
-    ) -> None:
-        """Start the release next to the live one, wait, then switch the Service."""
+    ) -> bool:
+        """Start the release next to the live one, wait, then switch the Service.
+
+        Returns whether the release went live.
+        """
         target = spec.target
         logger = logger.bind(release=spec.name)
         text = {"release": spec.name, "sha": spec.sha[:7], "replicas": spec.replicas}
@@ -355,18 +384,18 @@ class Deployer:
             logger.warning("Release failed: %s", failure)
             description = FAILED.format(release=spec.name, reason=failure)
             await reporter.report("failure", description, commit_state="failure")
-            return
+            return False
         except releases.Superseded as superseded:
             logger.info("Not switching: %s.", superseded)
             await self._discard(spec, logger)
             await reporter.report("inactive", SUPERSEDED.format(reason=superseded))
-            return
+            return False
         except KubernetesError as error:
             logger.error("Kubernetes API request failed: %s", error)
             await self._discard(spec, logger)
             description = CLUSTER_ERROR.format(reason=error)
             await reporter.report("error", description, commit_state="error")
-            return
+            return False
 
         if switch.previous:
             try:
@@ -395,6 +424,7 @@ class Deployer:
             "success", description, commit_state="success", environment_url=url
         )
         await reporter.deactivate_older()
+        return True
 
     async def _discard(self, spec: ReleaseSpec, logger: ContextLogger) -> None:
         """Remove a failed release unless its Service selects it."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from cachetools import LRUCache
 
 from bot import github
 from bot.auth import GitHubApp
 from bot.deploy_job import DeploymentJob
-from bot.github import GitHubError
+from bot.github import ELLIPSIS, GitHubError
 from bot.logs import ContextLogger
 
 DEPLOY_CONTEXT = "cite/deploy"
@@ -23,9 +27,46 @@ REPLY_STATES = {
 }
 
 
+# GitHub rejects comment bodies longer than 65,536 characters.
+MAX_COMMENT = 65_000
+_reply_locks: LRUCache[int, asyncio.Lock] = LRUCache(maxsize=10_000)
+
+
 def reply_marker(deployment_id: int) -> str:
     """Return the hidden marker of a deployment's line in a reply comment."""
     return f"<!-- cite:deployment:{deployment_id} -->"
+
+
+@asynccontextmanager
+async def reply_lock(comment_id: int) -> AsyncIterator[None]:
+    """Hold the lock of one reply comment while reading and rewriting it.
+
+    NOTE: this orders the edits of one bot process; replicas editing the same
+    reply at the same moment can still overwrite each other's line.
+    """
+    lock = _reply_locks.get(comment_id)
+    if lock is None:
+        lock = _reply_locks[comment_id] = asyncio.Lock()
+    async with lock:
+        yield
+
+
+def merge_reply(new: str, current: str) -> str:
+    """Return ``new``, keeping the newer line of each deployment from ``current``."""
+    marked = {
+        line[line.index("<!-- cite:deployment:") :]: line
+        for line in current.splitlines()
+        if "<!-- cite:deployment:" in line
+    }
+    lines = []
+    for line in new.splitlines():
+        if "<!-- cite:deployment:" in line:
+            line = marked.get(line[line.index("<!-- cite:deployment:") :], line)
+        lines.append(line)
+    text = "\n".join(lines)
+    if len(text) > MAX_COMMENT:
+        text = text[: MAX_COMMENT - 1] + ELLIPSIS
+    return text
 
 
 class Reporter:
@@ -84,13 +125,16 @@ class Reporter:
         assert job.reply is not None
         _issue, comment_id = job.reply
         marker = reply_marker(job.deployment_id)
-        body = await github.read_comment(gh, job.owner, job.repo, comment_id)
         link = f" {url}" if url else ""
         line = f"{REPLY_STATES[state]} {description}{link} {marker}"
-        lines = [line if marker in text else text for text in body.splitlines()]
-        if marker not in body:
-            lines.append(line)
-        await github.edit_comment(gh, job.owner, job.repo, comment_id, "\n".join(lines))
+        async with reply_lock(comment_id):
+            body = await github.read_comment(gh, job.owner, job.repo, comment_id)
+            lines = [line if marker in text else text for text in body.splitlines()]
+            if marker not in body:
+                lines.insert(max(len(lines) - 1, 0), line)
+            await github.edit_comment(
+                gh, job.owner, job.repo, comment_id, "\n".join(lines)
+            )
 
     async def deactivate_older(self) -> None:
         """Mark the environment's earlier live deployments inactive.

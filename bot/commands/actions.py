@@ -24,8 +24,6 @@ from k8s.environments import EnvironmentLock
 from k8s.names import namespace_name, service_name
 
 PREVIEW_NAME = re.compile(r"^pr-\d+$")
-# Deployment states of a release that was live once.
-WAS_LIVE = frozenset({"success", "inactive"})
 
 
 class ActionRefused(Exception):
@@ -189,6 +187,7 @@ async def _environment_deployments(
             run.gh, pull.owner, pull.repo, deployment["id"]
         )
         deployment["latest_state"] = statuses[0]["state"] if statuses else None
+        deployment["was_live"] = any(item["state"] == "success" for item in statuses)
     return found
 
 
@@ -214,7 +213,7 @@ async def rollback(run: CommandRun, command: Command) -> str:
 
     history = await _environment_deployments(run, environment)
     live = next((d for d in history if d["latest_state"] == "success"), None)
-    candidates = [d for d in history if d["latest_state"] in WAS_LIVE]
+    candidates = [d for d in history if d["was_live"]]
     if reference is not None:
         target = next(
             (

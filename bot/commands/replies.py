@@ -55,6 +55,7 @@ UNLOCK_NEEDS_ENVIRONMENT = "❓ Name the environment to unlock: `/unlock staging
 UNLOCKED = "🔓 `{environment}` is unlocked."
 NOT_LOCKED = "🔓 `{environment}` was not locked by this pull request."
 STATUS_EMPTY = "This pull request has no environments yet; `/deploy` creates one."
+TOO_MANY = "✂️ Only the first {count} commands of a comment run; comment again for more."
 COMMAND_FAILED = "❌ `{line}` failed: {reason}. Try again in a moment."
 
 

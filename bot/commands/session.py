@@ -13,7 +13,11 @@ from bot.commands.pull_request import PullRequest
 from bot.context import BotContext
 from bot.github import GitHubError
 from bot.logs import ContextLogger
+from bot.reporting import merge_reply, reply_lock
 from k8s.errors import KubernetesError
+
+# Commands a single comment may run; more are answered with a note instead.
+MAX_COMMANDS = 10
 
 
 async def run_comment(
@@ -46,10 +50,13 @@ async def run_comment(
         installation_id=data["installation"]["id"],
     )
     run = CommandRun(gh, context, pull, login, reply_id, logger)
-    sections = [await _answer(run, command) for command in commands]
-    await github.edit_comment(
-        gh, owner, repo, reply_id, "\n\n".join([*sections, marker])
-    )
+    sections = [await _answer(run, command) for command in commands[:MAX_COMMANDS]]
+    if len(commands) > MAX_COMMANDS:
+        sections.append(replies.TOO_MANY.format(count=MAX_COMMANDS))
+    new = "\n\n".join([*sections, marker])
+    async with reply_lock(reply_id):
+        current = await github.read_comment(gh, owner, repo, reply_id)
+        await github.edit_comment(gh, owner, repo, reply_id, merge_reply(new, current))
 
 
 async def _refusal(

@@ -368,3 +368,52 @@ async def test_locks_belong_to_one_repository(stack):
     )
 
     assert "is live in staging" in text
+
+
+async def test_reply_keeps_every_outcome(stack):
+    number, _sha = await open_pull_request(stack)
+
+    text = await command(
+        stack,
+        number,
+        "/deploy\n/deploy staging\n" + "/status\n" * 5,
+        until="is live in staging",
+    )
+    await settle(stack)
+    (reply_body,) = [
+        c["body"]
+        for c in stack.github.comments(OWNER, REPO, number)
+        if "cite:reply" in c["body"]
+    ]
+
+    assert "is live in staging" in text
+    assert f"is live in pr-{number}" in reply_body
+    assert "is live in staging" in reply_body
+    assert "⏳" not in reply_body
+
+
+async def test_commands_per_comment_capped(stack):
+    number, _sha = await open_pull_request(stack)
+
+    text = await command(stack, number, "/help\n" * 12)
+
+    assert text.count("Cite's commands on pull requests") == 10
+    assert "Only the first 10 commands of a comment run" in text
+
+
+async def test_failed_scale_not_kept(stack):
+    number, _sha = await open_pull_request(stack)
+    await command(stack, number, "/deploy", until="✅")
+
+    failed = await command(stack, number, "/scale cpu=2000m", until="❌")
+    assert "unschedulable" in failed
+    newer = await stack.github.push(OWNER, REPO, "feature/x", {"c": "3"}, "v3")
+    await stack.github.create_status(
+        OWNER, REPO, newer, "success", context="cite/build"
+    )
+    deployed = await command(stack, number, "/deploy", until="✅")
+
+    assert "is live in" in deployed
+    assert live_sha(stack, preview_service(number)) == newer
+    service = stack.cluster.store.get("services", NAMESPACE, preview_service(number))
+    assert "cite.dev/override-cpu" not in service["metadata"]["annotations"]
