@@ -19,8 +19,9 @@ from bot.logs import ContextLogger
 from bot.repo_config import ConfigError, RepoConfig, load_config
 from bot.reporting import reply_marker
 from bot.scaling import check_overrides
-from k8s import environments, releases
+from k8s import builds, environments, releases
 from k8s.environments import EnvironmentLock
+from k8s.manifests import SHA_LABEL
 from k8s.names import namespace_name, service_name
 
 PREVIEW_NAME = re.compile(r"^pr-\d+$")
@@ -148,6 +149,8 @@ async def deploy(run: CommandRun, command: Command) -> str:
             )
         )
 
+    if state is None and config.image is None and not await _build_started(run, sha):
+        raise ActionRefused(replies.NOT_BUILT.format(sha=sha[:7]))
     cite = run.cite_payload(
         branch=pull.head_ref, service_key=await service_key_for(run, environment)
     )
@@ -172,6 +175,13 @@ async def deploy(run: CommandRun, command: Command) -> str:
         context=config.build_context,
     )
     return f"{text} {reply_marker(deployment['id'])}"
+
+
+async def _build_started(run: CommandRun, sha: str) -> bool:
+    """Return whether Cite has a build Job for the commit."""
+    namespace = run.context.settings.build_namespace
+    jobs = await builds.list_builds(run.context.kube, namespace)
+    return any(job["metadata"]["labels"].get(SHA_LABEL) == sha for job in jobs)
 
 
 async def _environment_deployments(

@@ -37,6 +37,10 @@ BUILD_FAILED = (
     "❌ The build of {sha} failed ({context}: {reason}), so nothing was deployed. "
     "Push a fix, then `/deploy` again."
 )
+NOT_BUILT = (
+    "🚫 {sha} has no build and none is running, for example because it was "
+    "pushed with `[skip ci]`. Push a commit that Cite builds, then `/deploy` again."
+)
 DEPLOYING = "⏳ Deploying {sha} to `{environment}` (deployment #{deployment})"
 WAITING_FOR_BUILD = (
     "⏳ {sha} is still building ({context}); it deploys to `{environment}` when the "

@@ -417,3 +417,17 @@ async def test_failed_scale_not_kept(stack):
     assert live_sha(stack, preview_service(number)) == newer
     service = stack.cluster.store.get("services", NAMESPACE, preview_service(number))
     assert "cite.dev/override-cpu" not in service["metadata"]["annotations"]
+
+
+async def test_unbuilt_commit_refused(stack):
+    stack.github.add_installation(OWNER)
+    stack.github.add_repository(OWNER, REPO, files={".github/cite.yml": "port: 8080\n"})
+    stack.github.add_collaborator(OWNER, REPO, "wes", "write")
+    await stack.github.push(OWNER, REPO, "feature/x", {"a": "1"}, "Try [skip ci]")
+    number = stack.github.open_pull_request(OWNER, REPO, "feature/x")
+    await settle(stack)
+
+    text = await command(stack, number, "/deploy")
+
+    assert "has no build and none is running" in text
+    assert stack.github.deployments(OWNER, REPO) == []
