@@ -177,6 +177,25 @@ async def deploy(run: CommandRun, command: Command) -> str:
     return f"{text} {reply_marker(deployment['id'])}"
 
 
+async def _payload_after(
+    run: CommandRun, earlier: dict[str, Any], environment: str, **keys: Any
+) -> dict[str, Any]:
+    """Return Cite's payload for a new deployment of an earlier one's commit.
+
+    The new deployment serves the same branch and Service as the earlier one.
+    """
+    job = DeploymentJob.from_deployment(
+        earlier,
+        owner=run.pull.owner,
+        repo=run.pull.repo,
+        installation_id=run.pull.installation_id,
+    )
+    service_key = job.cite.get("service_key") or await service_key_for(run, environment)
+    return run.cite_payload(
+        branch=job.branch or run.pull.head_ref, service_key=service_key, **keys
+    )
+
+
 async def _build_started(run: CommandRun, sha: str) -> bool:
     """Return whether Cite has a build Job for the commit."""
     namespace = run.context.settings.build_namespace
@@ -244,18 +263,7 @@ async def rollback(run: CommandRun, command: Command) -> str:
             replies.NOTHING_TO_ROLL_BACK.format(environment=environment, detail=detail)
         )
 
-    earlier = DeploymentJob.from_deployment(
-        target,
-        owner=run.pull.owner,
-        repo=run.pull.repo,
-        installation_id=run.pull.installation_id,
-    )
-    cite = run.cite_payload(
-        branch=earlier.branch or run.pull.head_ref,
-        service_key=earlier.cite.get("service_key")
-        or await service_key_for(run, environment),
-        rollback_of=live["id"] if live else None,
-    )
+    cite = await _payload_after(run, target, environment)
 
     deployment = await run.context.creator.create(
         run.gh,
@@ -290,18 +298,7 @@ async def scale(run: CommandRun, command: Command) -> str:
     if live is None:
         raise ActionRefused(replies.NOT_LIVE.format(environment=environment))
 
-    earlier = DeploymentJob.from_deployment(
-        live,
-        owner=run.pull.owner,
-        repo=run.pull.repo,
-        installation_id=run.pull.installation_id,
-    )
-    cite = run.cite_payload(
-        branch=earlier.branch or run.pull.head_ref,
-        service_key=earlier.cite.get("service_key")
-        or await service_key_for(run, environment),
-        scale=change,
-    )
+    cite = await _payload_after(run, live, environment, scale=change)
     deployment = await run.context.creator.create(
         run.gh,
         run.pull.owner,
