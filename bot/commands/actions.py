@@ -41,6 +41,7 @@ class CommandRun:
     login: str
     reply_id: int
     logger: ContextLogger
+    comment_created_at: str = ""
     _config: RepoConfig | None = None
 
     @property
@@ -137,6 +138,8 @@ async def deploy(run: CommandRun, command: Command) -> str:
     pull = run.pull
     environment = command.arguments[0] if command.arguments else pull.preview
     await check_environment(run, environment)
+    if pull.from_fork and pull.pushed_after(run.comment_created_at):
+        raise ActionRefused(replies.HEAD_CHANGED)
 
     sha = pull.head_sha
     state, description = await github.commit_state(

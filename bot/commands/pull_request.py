@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 PREVIEW_ENVIRONMENT = "pr-{number}"
@@ -34,6 +35,8 @@ class PullRequest:
     from_fork: bool
     installation_id: int
     default_branch: str = "main"
+    # When the head repository last received a push (RFC 3339), if known.
+    head_pushed_at: str | None = None
 
     @classmethod
     def from_api(
@@ -52,9 +55,25 @@ class PullRequest:
             from_fork=head_repo.get("full_name") != base_repo.get("full_name"),
             installation_id=installation_id,
             default_branch=base_repo.get("default_branch") or "main",
+            head_pushed_at=head_repo.get("pushed_at"),
         )
+
+    def pushed_after(self, moment: str) -> bool:
+        """Return whether the head repository received a push after a time.
+
+        For a pull request from a fork that tells whether the code may have
+        changed after someone read it and commented; GitHub gives the time of
+        the fork's last push to any branch, so this errs towards True.
+        """
+        if not self.head_pushed_at or not moment:
+            return False
+        return _parse(self.head_pushed_at) > _parse(moment)
 
     @property
     def preview(self) -> str:
         """The pull request's own preview environment."""
         return preview_environment(self.number)
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -37,6 +37,10 @@ BUILD_FAILED = (
     "❌ The build of {sha} failed ({context}: {reason}), so nothing was deployed. "
     "Push a fix, then `/deploy` again."
 )
+HEAD_CHANGED = (
+    "🚫 The fork received a push after this comment was written, so its head "
+    "may not be the code you read. Check the changes and `/deploy` again."
+)
 NOT_BUILT = (
     "🚫 {sha} has no build and none is running, for example because it was "
     "pushed with `[skip ci]`. Push a commit that Cite builds, then `/deploy` again."

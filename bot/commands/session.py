@@ -49,7 +49,15 @@ async def run_comment(
         repo=repo,
         installation_id=data["installation"]["id"],
     )
-    run = CommandRun(gh, context, pull, login, reply_id, logger)
+    run = CommandRun(
+        gh,
+        context,
+        pull,
+        login,
+        reply_id,
+        logger,
+        comment_created_at=data["comment"].get("created_at") or "",
+    )
     sections = [await _answer(run, command) for command in commands[:MAX_COMMANDS]]
     if len(commands) > MAX_COMMANDS:
         sections.append(replies.TOO_MANY.format(count=MAX_COMMANDS))

@@ -431,3 +431,22 @@ async def test_unbuilt_commit_refused(stack):
 
     assert "has no build and none is running" in text
     assert stack.github.deployments(OWNER, REPO) == []
+
+
+async def test_fork_push_after_comment_refused(stack):
+    number, _sha = await open_pull_request(stack, fork_owner="outsider")
+    url, stack.github.webhook_url = stack.github.webhook_url, None
+    comment_id = await stack.github.comment(OWNER, REPO, number, "/deploy", user="wes")
+    await settle(stack)
+    stack.github.webhook_url = url
+    delivery = next(d for d in stack.github.deliveries if d.event == "issue_comment")
+    payload = dict(delivery.payload)
+    payload["comment"] = {**payload["comment"], "created_at": "2020-01-01T00:00:00Z"}
+
+    await stack.github.deliver("issue_comment", payload)
+    await settle(stack)
+
+    text = reply(stack, number, comment_id)
+    assert text is not None
+    assert "The fork received a push after this comment was written" in text
+    assert stack.github.deployments(OWNER, REPO) == []
