@@ -23,6 +23,16 @@ from k8s.manifests import (
 )
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+# The newest deploy waiting for a Service's Lease, recorded on that Lease so
+# that the leader can start it when the replica it waited in has died.
+WAITING_DEPLOYMENT_ANNOTATION = "cite.dev/waiting-deployment-id"
+WAITING_INSTALLATION_ANNOTATION = "cite.dev/waiting-installation-id"
+WAITING_REPOSITORY_ANNOTATION = "cite.dev/waiting-repository"
+WAITING_ANNOTATIONS = (
+    WAITING_DEPLOYMENT_ANNOTATION,
+    WAITING_INSTALLATION_ANNOTATION,
+    WAITING_REPOSITORY_ANNOTATION,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,14 @@ class DeploymentJob:
                 "installation": {"id": installation_id},
             }
         )
+
+    def waiting_intent(self) -> dict[str, str]:
+        """Return the annotations that record this deploy as waiting for the Lease."""
+        return {
+            WAITING_DEPLOYMENT_ANNOTATION: str(self.deployment_id),
+            WAITING_INSTALLATION_ANNOTATION: str(self.installation_id),
+            WAITING_REPOSITORY_ANNOTATION: f"{self.owner}/{self.repo}",
+        }
 
     def intent(self) -> dict[str, str]:
         """Return the annotations that record this deploy on its Service's Lease."""

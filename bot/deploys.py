@@ -14,7 +14,11 @@ from kubernetes_asyncio import client
 
 from bot import github
 from bot.auth import GitHubApp
-from bot.deploy_job import DeploymentJob
+from bot.deploy_job import (
+    WAITING_ANNOTATIONS,
+    WAITING_DEPLOYMENT_ANNOTATION,
+    DeploymentJob,
+)
 from bot.github import GitHubError
 from bot.locks import ServiceLocks
 from bot.logs import ContextLogger, get_logger
@@ -178,6 +182,14 @@ class Deployer:
         if prepared is None:
             return
         config, target = prepared
+        if not await self._ensure_namespace(target, reporter, logger):
+            return
+        await self._service_locks.record_waiting(
+            target.namespace,
+            target.service,
+            job.waiting_intent(),
+            WAITING_DEPLOYMENT_ANNOTATION,
+        )
         key = (target.namespace, target.service)
         self._newest[key] = max(self._newest.get(key, 0), job.deployment_id)
         async with self._locks[key]:
@@ -186,11 +198,16 @@ class Deployer:
                 logger.info("Skipped: %s.", reason)
                 await reporter.report("inactive", SUPERSEDED.format(reason=reason))
                 return
-            if not await self._ensure_namespace(target, reporter, logger):
-                return
             async with self._service_locks.hold(
                 target.namespace, target.service, annotations=job.intent()
             ):
+                await self._service_locks.forget_waiting(
+                    target.namespace,
+                    target.service,
+                    WAITING_ANNOTATIONS,
+                    WAITING_DEPLOYMENT_ANNOTATION,
+                    job.deployment_id,
+                )
                 # Until the rollout ends, a cancellation leaves the Lease's
                 # record of this deploy for the leader to resume.
                 self._resumable.add(job.deployment_id)

@@ -11,7 +11,11 @@ from kubernetes_asyncio import client
 from bot import github
 from bot.auth import GitHubApp
 from bot.builds import Builder
-from bot.deploy_job import DeploymentJob
+from bot.deploy_job import (
+    WAITING_ANNOTATIONS,
+    WAITING_DEPLOYMENT_ANNOTATION,
+    DeploymentJob,
+)
 from bot.deploys import FINAL_STATES, Deployer
 from bot.github import GitHubError, GitHubNotFound
 from bot.locks import LOCK_LABEL, ServiceLocks
@@ -27,6 +31,12 @@ from k8s.manifests import (
 )
 
 REMOVED = "Release {release} was removed: {reason}."
+_HOLDER_KEYS = (
+    DEPLOYMENT_ID_ANNOTATION,
+    INSTALLATION_ANNOTATION,
+    REPOSITORY_ANNOTATION,
+)
+_WAITING_KEYS = WAITING_ANNOTATIONS
 OVER_RETENTION = "on standby for {age}, longer than the retention of {retention}"
 OVER_COUNT = "more than {count} standby releases"
 
@@ -182,27 +192,40 @@ class Lifecycle:
     async def resume_interrupted(self) -> list[int]:
         """Finish the deploys whose replica stopped while holding a Service's Lease.
 
-        Returns the ids of the deployments started again.
+        A deploy that waited for the Lease in a replica that stopped is started
+        too, once the Lease has been free for two lease durations (a live
+        waiter takes it within a third of one). Returns the ids of the
+        deployments started again.
         """
         now = datetime.now(UTC)
+        quiet = timedelta(seconds=2 * self._settings.lease_seconds)
         resumed = []
         for lease in await list_leases(self._kube, f"{LOCK_LABEL}=service"):
-            if (
-                not lease.expired(now)
-                or DEPLOYMENT_ID_ANNOTATION not in lease.annotations
-            ):
+            if not lease.expired(now):
                 continue
-            job = await self._interrupted_job(lease)
-            if job is not None and self._deployer.start_resumed(job):
-                resumed.append(job.deployment_id)
+            keys = []
+            if DEPLOYMENT_ID_ANNOTATION in lease.annotations:
+                keys.append(_HOLDER_KEYS)
+            free_since = lease.renewed or lease.acquired
+            if WAITING_DEPLOYMENT_ANNOTATION in lease.annotations and (
+                free_since is None or now - free_since > quiet
+            ):
+                keys.append(_WAITING_KEYS)
+            for names in keys:
+                job = await self._interrupted_job(lease, names)
+                if job is not None and self._deployer.start_resumed(job):
+                    resumed.append(job.deployment_id)
         return resumed
 
-    async def _interrupted_job(self, lease: LeaseRecord) -> DeploymentJob | None:
+    async def _interrupted_job(
+        self, lease: LeaseRecord, names: tuple[str, str, str]
+    ) -> DeploymentJob | None:
         annotations = lease.annotations
+        deployment_key, installation_key, repository_key = names
         try:
-            deployment_id = int(annotations[DEPLOYMENT_ID_ANNOTATION])
-            installation_id = int(annotations[INSTALLATION_ANNOTATION])
-            owner, repo = annotations[REPOSITORY_ANNOTATION].split("/", 1)
+            deployment_id = int(annotations[deployment_key])
+            installation_id = int(annotations[installation_key])
+            owner, repo = annotations[repository_key].split("/", 1)
         except (KeyError, ValueError):
             logger.warning(
                 "Lease %s/%s names no deploy to resume.", lease.namespace, lease.name
@@ -219,7 +242,7 @@ class Lifecycle:
             else []
         )
         if deployment is None or any(s["state"] in FINAL_STATES for s in statuses):
-            await self._forget(lease)
+            await self._forget(lease, names)
             return None
         logger.info(
             "Resuming deployment %s of %s, interrupted.",
@@ -230,10 +253,14 @@ class Lifecycle:
             deployment, owner=owner, repo=repo, installation_id=installation_id
         )
 
-    async def _forget(self, lease: LeaseRecord) -> None:
+    async def _forget(self, lease: LeaseRecord, names: tuple[str, ...]) -> None:
         """Drop the record of a deploy that has finished after all."""
         service = lease.labels.get("cite.dev/service", "")
         handle = self._locks.lease(lease.namespace, service)
-        taken = await handle.try_acquire()
-        if taken is not None:
-            await handle.release(clear_annotations=tuple(taken.annotations))
+        await handle.annotate(
+            lambda current: (
+                {k: v for k, v in current.items() if k not in names}
+                if any(name in current for name in names)
+                else None
+            )
+        )

@@ -90,6 +90,41 @@ class ServiceLocks:
             cleared = () if keep else tuple(annotations or ())
             await asyncio.shield(_release(lease, cleared))
 
+    async def record_waiting(
+        self, namespace: str, service: str, waiting: dict[str, str], key: str
+    ) -> None:
+        """Record a deploy waiting for the Service unless a newer one is recorded.
+
+        ``key`` is the annotation holding the deployment id, which orders them.
+        """
+
+        def newer(current: dict[str, str]) -> dict[str, str] | None:
+            if _as_int(current.get(key)) >= _as_int(waiting[key]):
+                return None
+            return {**current, **waiting}
+
+        try:
+            await self.lease(namespace, service).annotate(newer)
+        except KubernetesError as error:
+            logger.warning(
+                "Recording a waiting deploy on %s failed: %s", service, error
+            )
+
+    async def forget_waiting(
+        self, namespace: str, service: str, keys: tuple[str, ...], key: str, upto: int
+    ) -> None:
+        """Drop the waiting record if it names a deployment no newer than ``upto``."""
+
+        def older(current: dict[str, str]) -> dict[str, str] | None:
+            if key not in current or _as_int(current[key]) > upto:
+                return None
+            return {name: value for name, value in current.items() if name not in keys}
+
+        try:
+            await self.lease(namespace, service).annotate(older)
+        except KubernetesError as error:
+            logger.warning("Clearing a waiting deploy on %s failed: %s", service, error)
+
     async def _renew(self, lease: Lease, annotations: dict[str, str] | None) -> None:
         while True:
             await asyncio.sleep(self._duration / 3)
@@ -179,3 +214,10 @@ class LeaderElector:
             self._leading.cancel()
             await asyncio.gather(self._leading, return_exceptions=True)
             self._leading = None
+
+
+def _as_int(text: str | None) -> int:
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0

@@ -11,6 +11,7 @@ replicas' clocks must agree to well under the lease duration (NTP does that).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -139,6 +140,78 @@ class Lease:
             logger.warning(
                 "Lease %s/%s changed while being released.", self.namespace, self.name
             )
+
+    async def annotate(
+        self,
+        update: Callable[[dict[str, str]], dict[str, str] | None],
+        attempts: int = 5,
+    ) -> bool:
+        """Change only the Lease's annotations, whoever holds it.
+
+        ``update`` gets the current annotations and returns the new ones, or
+        None to change nothing. A Lease that does not exist is created free.
+        Returns whether a change was written.
+        """
+        for _attempt in range(attempts):
+            current = await self.read()
+            wanted = update(dict(current.annotations) if current else {})
+            if wanted is None:
+                return False
+            if current is None:
+                if await self._create_free(wanted):
+                    return True
+                continue
+            spec: dict[str, Any] = {
+                "leaseDurationSeconds": current.duration_seconds
+                or self.duration_seconds,
+                "leaseTransitions": current.transitions,
+            }
+            if current.holder:
+                spec["holderIdentity"] = current.holder
+            if current.renewed is not None:
+                spec["renewTime"] = micro_time(current.renewed)
+            if current.acquired is not None:
+                spec["acquireTime"] = micro_time(current.acquired)
+            body = {
+                "apiVersion": "coordination.k8s.io/v1",
+                "kind": "Lease",
+                "metadata": {
+                    "name": self.name,
+                    "namespace": self.namespace,
+                    "resourceVersion": current.resource_version,
+                    "labels": {**current.labels, **self._labels},
+                    "annotations": wanted,
+                },
+                "spec": spec,
+            }
+            try:
+                with kubernetes_errors():
+                    await self._coordination.replace_namespaced_lease(
+                        self.name, self.namespace, body
+                    )
+                return True
+            except (Conflict, NotFound):
+                continue
+        return False
+
+    async def _create_free(self, annotations: dict[str, str]) -> bool:
+        body = {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": self._labels,
+                "annotations": annotations,
+            },
+            "spec": {"leaseDurationSeconds": self.duration_seconds},
+        }
+        try:
+            with kubernetes_errors():
+                await self._coordination.create_namespaced_lease(self.namespace, body)
+        except AlreadyExists:
+            return False
+        return True
 
     async def _create(
         self, now: datetime, annotations: dict[str, str]

@@ -245,3 +245,56 @@ async def test_build_of_killed_bot_is_reported(simulators, replicas):
     )
     assert result["state"] == "success"
     await restarted.wait_logged("which ended unwatched")
+
+
+async def test_waiting_deploy_of_killed_bot_is_run(simulators, replicas):
+    first = await replicas("replica-a")
+    simulators.github.webhook_url = first.webhook_url
+    simulators.cluster.settings.pod_ready_delay = 3600
+    older = create_repository(simulators)
+    await simulators.github.create_status(
+        OWNER, REPO, older, "success", context="cite/build"
+    )
+    lock = service_lock_name("hello-world--main")
+    await simulators.cluster.store.wait_for(
+        lambda _store: (lease_holder(simulators, NAMESPACE, lock) or "").startswith(
+            "replica-a/"
+        ),
+        timeout=PROCESS_TIMEOUT,
+    )
+    newer = await simulators.github.push(
+        OWNER, REPO, "main", {"a": "2"}, "Ship 2 [skip ci]"
+    )
+    await simulators.github.create_status(
+        OWNER, REPO, newer, "success", context="cite/build"
+    )
+
+    deployment = await simulators.github.wait_for(
+        lambda g: next(
+            (d for d in g.deployments(OWNER, REPO) if d["sha"] == newer), None
+        ),
+        timeout=PROCESS_TIMEOUT,
+    )
+
+    def waiting_recorded(store) -> bool:
+        lease = store.get("leases", NAMESPACE, lock) or {}
+        annotations = lease.get("metadata", {}).get("annotations") or {}
+        waiting = annotations.get("cite.dev/waiting-deployment-id")
+        return waiting == str(deployment["id"])
+
+    await simulators.cluster.store.wait_for(waiting_recorded, timeout=PROCESS_TIMEOUT)
+    assert await first.kill() != 0
+    simulators.cluster.settings.pod_ready_delay = 0.02
+    simulators.cluster.clock.advance(0)
+    restarted = await replicas("replica-a-restarted")
+    simulators.github.webhook_url = restarted.webhook_url
+
+    result = await simulators.github.wait_for(
+        lambda _g: deploy_result(simulators, newer), timeout=PROCESS_TIMEOUT
+    )
+
+    assert result["state"] == "success"
+    service = simulators.cluster.store.get("services", NAMESPACE, "hello-world--main")
+    live = service["spec"]["selector"]["cite.dev/release"]
+    release = simulators.cluster.store.get("deployments", NAMESPACE, live)
+    assert release["metadata"]["labels"]["cite.dev/sha"] == newer
