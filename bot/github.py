@@ -110,20 +110,27 @@ async def find_deployments(
     *,
     sha: str | None = None,
     environment: str | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Return the deployments of a commit and/or an environment, newest first."""
+    """Return the deployments of a commit and/or an environment, newest first.
+
+    With ``limit`` only that many of the newest are read, so the cost of a
+    call does not grow with the repository's whole history.
+    """
     variables: dict[str, Any] = {"owner": owner, "repo": repo}
     if sha is not None:
         variables["sha"] = sha
     if environment is not None:
         variables["environment"] = environment
+    found: list[dict[str, Any]] = []
     with github_errors():
-        return [
-            item
-            async for item in gh.getiter(
-                "/repos/{owner}/{repo}/deployments{?sha,environment}", variables
-            )
-        ]
+        async for item in gh.getiter(
+            "/repos/{owner}/{repo}/deployments{?sha,environment}", variables
+        ):
+            found.append(item)
+            if limit is not None and len(found) >= limit:
+                break
+    return found
 
 
 async def create_deployment(

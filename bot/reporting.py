@@ -17,6 +17,9 @@ from bot.logs import ContextLogger
 DEPLOY_CONTEXT = "cite/deploy"
 REPORT_TIMEOUT_SECONDS = 10
 REPLACED = "Replaced by deployment #{deployment} of {sha}."
+# Earlier deployments that can still be live are among an environment's
+# newest; older ones were marked inactive when they were replaced.
+RECENT_DEPLOYMENTS = 30
 # States after which the reply comment of a command shows the outcome.
 REPLY_STATES = {
     "success": "✅",
@@ -147,7 +150,11 @@ class Reporter:
             async with asyncio.timeout(REPORT_TIMEOUT_SECONDS * 3):
                 gh = await self._app.client(job.installation_id)
                 for deployment in await github.find_deployments(
-                    gh, job.owner, job.repo, environment=job.environment
+                    gh,
+                    job.owner,
+                    job.repo,
+                    environment=job.environment,
+                    limit=RECENT_DEPLOYMENTS,
                 ):
                     if deployment["id"] == job.deployment_id:
                         continue

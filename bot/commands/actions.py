@@ -25,6 +25,9 @@ from k8s.manifests import SHA_LABEL
 from k8s.names import namespace_name, service_name
 
 PREVIEW_NAME = re.compile(r"^pr-\d+$")
+# Commands read at most this many of an environment's newest deployments, so
+# their cost does not grow with the repository's history.
+HISTORY_LIMIT = 100
 
 
 class ActionRefused(Exception):
@@ -212,7 +215,7 @@ async def _environment_deployments(
     """Return the environment's deployments, newest first, with their latest state."""
     pull = run.pull
     found = await github.find_deployments(
-        run.gh, pull.owner, pull.repo, environment=environment
+        run.gh, pull.owner, pull.repo, environment=environment, limit=HISTORY_LIMIT
     )
     for deployment in found:
         statuses = await github.list_deployment_statuses(
@@ -370,7 +373,9 @@ async def unlock(run: CommandRun, command: Command) -> str:
 async def status(run: CommandRun, command: Command) -> str:
     """Describe the pull request's environments, their releases and locks."""
     pull = run.pull
-    everything = await github.find_deployments(run.gh, pull.owner, pull.repo)
+    everything = await github.find_deployments(
+        run.gh, pull.owner, pull.repo, limit=HISTORY_LIMIT
+    )
     names = {pull.preview}
     for deployment in everything:
         job = DeploymentJob.from_deployment(
