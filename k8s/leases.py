@@ -46,7 +46,7 @@ class LeaseRecord:
     acquired: datetime | None = None
 
     def expired(self, now: datetime) -> bool:
-        """Return whether nobody holds the Lease or its holder stopped renewing."""
+        """Return whether the Lease has no holder or its holder stopped renewing."""
         if not self.holder or self.renewed is None:
             return True
         return now > self.renewed + timedelta(seconds=self.duration_seconds)
@@ -146,7 +146,7 @@ class Lease:
         update: Callable[[dict[str, str]], dict[str, str] | None],
         attempts: int = 5,
     ) -> bool:
-        """Change only the Lease's annotations, whoever holds it.
+        """Change only the Lease's annotations, leaving its holder as it is.
 
         ``update`` gets the current annotations and returns the new ones, or
         None to change nothing. A Lease that does not exist is created free.
@@ -172,40 +172,12 @@ class Lease:
                 spec["renewTime"] = micro_time(current.renewed)
             if current.acquired is not None:
                 spec["acquireTime"] = micro_time(current.acquired)
-            body = {
-                "apiVersion": "coordination.k8s.io/v1",
-                "kind": "Lease",
-                "metadata": {
-                    "name": self.name,
-                    "namespace": self.namespace,
-                    "resourceVersion": current.resource_version,
-                    "labels": {**current.labels, **self._labels},
-                    "annotations": wanted,
-                },
-                "spec": spec,
-            }
-            try:
-                with kubernetes_errors():
-                    await self._coordination.replace_namespaced_lease(
-                        self.name, self.namespace, body
-                    )
+            if await self._write(current, spec, wanted) is not None:
                 return True
-            except (Conflict, NotFound):
-                continue
         return False
 
     async def _create_free(self, annotations: dict[str, str]) -> bool:
-        body = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "labels": self._labels,
-                "annotations": annotations,
-            },
-            "spec": {"leaseDurationSeconds": self.duration_seconds},
-        }
+        body = self._body(annotations, {"leaseDurationSeconds": self.duration_seconds})
         try:
             with kubernetes_errors():
                 await self._coordination.create_namespaced_lease(self.namespace, body)
@@ -216,23 +188,14 @@ class Lease:
     async def _create(
         self, now: datetime, annotations: dict[str, str]
     ) -> LeaseRecord | None:
-        body = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "labels": self._labels,
-                "annotations": annotations,
-            },
-            "spec": {
-                "holderIdentity": self.identity,
-                "leaseDurationSeconds": self.duration_seconds,
-                "acquireTime": micro_time(now),
-                "renewTime": micro_time(now),
-                "leaseTransitions": 0,
-            },
+        spec = {
+            "holderIdentity": self.identity,
+            "leaseDurationSeconds": self.duration_seconds,
+            "acquireTime": micro_time(now),
+            "renewTime": micro_time(now),
+            "leaseTransitions": 0,
         }
+        body = self._body(annotations, spec)
         try:
             with kubernetes_errors():
                 lease = await self._coordination.create_namespaced_lease(
@@ -262,18 +225,14 @@ class Lease:
                 now if taking_over or current.acquired is None else current.acquired
             )
             spec["acquireTime"] = micro_time(acquired)
-        body = {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {
-                "name": self.name,
-                "namespace": self.namespace,
-                "resourceVersion": current.resource_version,
-                "labels": {**current.labels, **self._labels},
-                "annotations": annotations,
-            },
-            "spec": spec,
-        }
+        return await self._write(current, spec, annotations)
+
+    async def _write(
+        self, current: LeaseRecord, spec: dict[str, Any], annotations: dict[str, str]
+    ) -> LeaseRecord | None:
+        """Replace the Lease as read; None when it changed or went meanwhile."""
+        body = self._body(annotations, spec, labels=current.labels)
+        body["metadata"]["resourceVersion"] = current.resource_version
         try:
             with kubernetes_errors():
                 lease = await self._coordination.replace_namespaced_lease(
@@ -282,6 +241,24 @@ class Lease:
         except (Conflict, NotFound):
             return None
         return LeaseRecord.from_model(lease)
+
+    def _body(
+        self,
+        annotations: dict[str, str],
+        spec: dict[str, Any],
+        labels: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": {**(labels or {}), **self._labels},
+                "annotations": annotations,
+            },
+            "spec": spec,
+        }
 
 
 async def list_leases(api: client.ApiClient, label_selector: str) -> list[LeaseRecord]:
