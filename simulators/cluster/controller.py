@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulators.cluster.clock import Clock
+from simulators.cluster.defaults import initial_status
+from simulators.cluster.errors import ApiError
+from simulators.cluster.names import generate_name
+from simulators.cluster.pods import qos_class
 from simulators.cluster.registry import Registry
-from simulators.cluster.resources import ResourceType
+from simulators.cluster.resources import BY_PLURAL, ResourceType
 from simulators.cluster.selectors import selector_matches
 from simulators.cluster.settings import ClusterSettings
 from simulators.cluster.store import Change, Store
@@ -151,6 +155,48 @@ class Controller:
                 logger.exception("The %s controller failed a sync pass", self.name)
             # Let API requests and the other controllers run between passes.
             await asyncio.sleep(0)
+
+    def create_owned_pod(self, owner: dict[str, Any], component: str) -> bool:
+        """Create a pod from an owner's template, as the ReplicaSet and Job
+        controllers do, and record the SuccessfulCreate or FailedCreate event."""
+        template = copy.deepcopy(owner["spec"]["template"])
+        metadata = template.get("metadata") or {}
+        prefix = f"{owner['metadata']['name']}-"
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": generate_name(prefix),
+                "generateName": prefix,
+                "namespace": owner["metadata"]["namespace"],
+                "labels": metadata.get("labels") or {},
+                "ownerReferences": [controller_reference(owner)],
+            },
+            "spec": template["spec"],
+            "status": initial_status("Pod"),
+        }
+        if metadata.get("annotations"):
+            pod["metadata"]["annotations"] = metadata["annotations"]
+        pod["status"]["qosClass"] = qos_class(pod["spec"])
+        try:
+            created = self.registry.create(BY_PLURAL["pods"], pod)
+        except ApiError as error:
+            self.registry.record_event(
+                owner,
+                "Warning",
+                "FailedCreate",
+                f"Error creating: {error.message}",
+                component,
+            )
+            return False
+        self.registry.record_event(
+            owner,
+            "Normal",
+            "SuccessfulCreate",
+            f"Created pod: {created['metadata']['name']}",
+            component,
+        )
+        return True
 
     def sync(self) -> None:
         raise NotImplementedError

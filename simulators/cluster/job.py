@@ -18,11 +18,9 @@ import logging
 from typing import Any
 
 from simulators.cluster.clock import parse_time
-from simulators.cluster.controller import Controller, controller_reference, owner_uids
-from simulators.cluster.defaults import initial_status
+from simulators.cluster.controller import Controller, owner_uids
 from simulators.cluster.errors import ApiError
-from simulators.cluster.names import generate_name
-from simulators.cluster.pods import is_active, is_ready, qos_class
+from simulators.cluster.pods import is_active, is_ready
 from simulators.cluster.resources import BY_PLURAL
 
 JOBS = BY_PLURAL["jobs"]
@@ -127,44 +125,7 @@ class JobController(Controller):
         return False
 
     def _create_pod(self, job: dict[str, Any]) -> bool:
-        template = copy.deepcopy(job["spec"]["template"])
-        metadata = template.get("metadata") or {}
-        prefix = f"{job['metadata']['name']}-"
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": generate_name(prefix),
-                "generateName": prefix,
-                "namespace": job["metadata"]["namespace"],
-                "labels": metadata.get("labels") or {},
-                "ownerReferences": [controller_reference(job)],
-            },
-            "spec": template["spec"],
-            "status": initial_status("Pod"),
-        }
-        if metadata.get("annotations"):
-            pod["metadata"]["annotations"] = metadata["annotations"]
-        pod["status"]["qosClass"] = qos_class(pod["spec"])
-        try:
-            created = self.registry.create(PODS, pod)
-        except ApiError as error:
-            self.registry.record_event(
-                job,
-                "Warning",
-                "FailedCreate",
-                f"Error creating: {error.message}",
-                COMPONENT,
-            )
-            return False
-        self.registry.record_event(
-            job,
-            "Normal",
-            "SuccessfulCreate",
-            f"Created pod: {created['metadata']['name']}",
-            COMPONENT,
-        )
-        return True
+        return self.create_owned_pod(job, COMPONENT)
 
     def _write_counts(self, job: dict[str, Any], pods: list[dict[str, Any]]) -> None:
         active = [pod for pod in pods if is_active(pod)]

@@ -10,13 +10,10 @@ from simulators.cluster.clock import parse_time
 from simulators.cluster.controller import (
     Controller,
     adopt_orphans,
-    controller_reference,
     owner_uids,
 )
-from simulators.cluster.defaults import initial_status
 from simulators.cluster.errors import ApiError
-from simulators.cluster.names import generate_name
-from simulators.cluster.pods import is_active, is_ready, qos_class, ready_since
+from simulators.cluster.pods import is_active, is_ready, ready_since
 from simulators.cluster.resources import BY_PLURAL
 
 PODS = BY_PLURAL["pods"]
@@ -83,44 +80,7 @@ class ReplicaSetController(Controller):
         self._write_status(rs)
 
     def _create_pod(self, rs: dict[str, Any]) -> bool:
-        template = copy.deepcopy(rs["spec"]["template"])
-        metadata = template.get("metadata") or {}
-        prefix = f"{rs['metadata']['name']}-"
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": generate_name(prefix),
-                "generateName": prefix,
-                "namespace": rs["metadata"]["namespace"],
-                "labels": metadata.get("labels") or {},
-                "ownerReferences": [controller_reference(rs)],
-            },
-            "spec": template["spec"],
-            "status": initial_status("Pod"),
-        }
-        if metadata.get("annotations"):
-            pod["metadata"]["annotations"] = metadata["annotations"]
-        pod["status"]["qosClass"] = qos_class(pod["spec"])
-        try:
-            created = self.registry.create(PODS, pod)
-        except ApiError as error:
-            self.registry.record_event(
-                rs,
-                "Warning",
-                "FailedCreate",
-                f"Error creating: {error.message}",
-                COMPONENT,
-            )
-            return False
-        self.registry.record_event(
-            rs,
-            "Normal",
-            "SuccessfulCreate",
-            f"Created pod: {created['metadata']['name']}",
-            COMPONENT,
-        )
-        return True
+        return self.create_owned_pod(rs, COMPONENT)
 
     def _delete_pod(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
         metadata = pod["metadata"]
