@@ -1,7 +1,8 @@
 """Execute GitHub deployments: start the release, wait until Ready, switch traffic.
 
-Every deployment, whoever created it, runs through here, and each step is
-reported as a deployment status and a ``cite/deploy`` commit status.
+Every deployment runs through here, whichever tool or person created it, and
+each step is reported as a deployment status and a ``cite/deploy`` commit
+status.
 """
 
 from __future__ import annotations
@@ -420,7 +421,7 @@ class Deployer:
                     self._kube, target.namespace, switch.previous, switch.at
                 )
             except KubernetesError as error:
-                # The Service's own record of the switch still holds the time.
+                # The Service's own record of the switch still contains the time.
                 logger.warning(
                     "Marking %s unselected failed: %s", switch.previous, error
                 )

@@ -27,7 +27,7 @@ class GitHubError(Exception):
 
 
 class GitHubNotFound(GitHubError):
-    """GitHub answered 404: no such repository, file, ref or deployment."""
+    """GitHub returned 404: no such repository, file, ref or deployment."""
 
 
 class NotText(GitHubError):
@@ -41,7 +41,7 @@ def github_errors() -> Iterator[None]:
         yield
     except gidgethub.HTTPException as error:
         status = int(error.status_code)
-        message = f"GitHub answered {status}: {error}"
+        message = f"GitHub returned {status}: {error}"
         kind = GitHubNotFound if status == 404 else GitHubError
         raise kind(message, status) from error
     except gidgethub.GitHubException as error:
@@ -148,7 +148,7 @@ async def create_deployment(
     """Create a deployment of exactly this commit.
 
     ``auto_merge`` is off because merging the default branch into the ref would
-    deploy a commit nobody built; the required contexts are named explicitly.
+    deploy a commit that was never built; the required contexts are named explicitly.
     """
     data = {
         "ref": sha,

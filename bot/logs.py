@@ -34,7 +34,7 @@ class ContextLogger(logging.LoggerAdapter):
         return msg, kwargs
 
     def bind(self, **context: Any) -> ContextLogger:
-        """Return a logger whose context also holds these keys."""
+        """Return a logger whose context also contains these keys."""
         merged = dict(self.extra or {})
         merged.update({key: value for key, value in context.items() if value})
         return ContextLogger(self.logger, merged)
@@ -79,7 +79,8 @@ def configure_logging(level: str, log_format: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiohttp's access log repeats every webhook request; the delivery line says more.
+    # aiohttp's access log repeats every webhook request, and the delivery line
+    # has more detail.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 

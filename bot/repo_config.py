@@ -37,7 +37,7 @@ _IMAGE_FIELDS = {"owner", "repo", "sha", "branch", "registry"}
 class ConfigError(ValueError):
     """The config file is not valid; the message names the key and the problem.
 
-    ``build_context`` is the build context the file asks for, as far as it can
+    ``build_context`` is the build context the file names, as far as it can
     be read, so that the failure can be reported on the right build's events.
     """
 
@@ -75,7 +75,7 @@ class Resources(BaseModel):
 
 
 class BuildConfig(BaseModel):
-    """How Cite builds the image: the Dockerfile, its directory, and tags."""
+    """Cite's own image build: the Dockerfile, its directory, and tags."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -102,7 +102,7 @@ class BuildConfig(BaseModel):
 
 
 class PullRequestConfig(BaseModel):
-    """What pull requests may do besides their own preview environment."""
+    """Permissions of pull requests beyond their own preview environment."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -236,7 +236,7 @@ def parse_config(text: str, limits: Limits) -> RepoConfig:
 
 
 def raw_build_context(text: str) -> str:
-    """Return the build context an invalid file asks for, as far as it can be read."""
+    """Return the build context an invalid file names, as far as it can be read."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError:

@@ -48,7 +48,7 @@ def parse_delivery(headers: Any, body: bytes, secret: str) -> sansio.Event:
         raise ValueError("the body is not UTF-8 JSON") from None
     if not isinstance(data, dict):
         raise ValueError("the body is not a JSON object")
-    # A delivery without an id cannot be told from a redelivery; give it a
+    # A delivery without an id cannot be distinguished from a redelivery; give it a
     # fresh one so that it is handled rather than taken for a duplicate.
     delivery_id = headers.get("X-GitHub-Delivery") or f"missing-{uuid.uuid4()}"
     return sansio.Event(data, event=event_name, delivery_id=delivery_id)

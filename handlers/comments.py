@@ -1,4 +1,4 @@
-"""Answer slash commands in pull request comments."""
+"""Run the slash commands of pull request comments and reply to them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Execute every GitHub deployment that is created, whoever created it."""
+"""Execute every new GitHub deployment, whichever tool or person created it."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ class Expired(KubernetesError):
 
 
 class Unavailable(KubernetesError):
-    """The API server could not be reached or answered 5xx."""
+    """The API server could not be reached or returned 5xx."""
 
 
 _BY_STATUS: dict[int, type[KubernetesError]] = {

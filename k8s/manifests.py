@@ -31,7 +31,7 @@ NO_RELEASE = ""
 
 @dataclass(frozen=True)
 class Target:
-    """Where a repository and branch run: namespace, Service and their origin."""
+    """The place a repository and branch run in: namespace, Service and origin."""
 
     namespace: str
     service: str
@@ -48,7 +48,7 @@ class Target:
 
 @dataclass(frozen=True)
 class ReleaseSpec:
-    """What one release runs: the commit's image and the pod settings."""
+    """The contents of one release: the commit's image and the pod settings."""
 
     target: Target
     sha: str

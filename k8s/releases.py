@@ -355,7 +355,7 @@ async def is_selected(api: client.ApiClient, spec: ReleaseSpec) -> bool:
 
 @dataclass(frozen=True)
 class Release:
-    """A release Deployment as the clean-up sees it."""
+    """A release Deployment with the fields the clean-up uses."""
 
     namespace: str
     name: str

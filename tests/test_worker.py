@@ -1,4 +1,4 @@
-"""The delivery queue bounds the work, answers 503 when full and skips duplicates."""
+"""The delivery queue bounds the work, returns 503 when full and skips duplicates."""
 
 from __future__ import annotations
 

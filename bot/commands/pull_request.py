@@ -61,7 +61,7 @@ class PullRequest:
     def pushed_after(self, moment: str) -> bool:
         """Return whether the head repository received a push after a time.
 
-        For a pull request from a fork that tells whether the code may have
+        For a pull request from a fork this shows whether the code may have
         changed after someone read it and commented; GitHub gives the time of
         the fork's last push to any branch, so this errs towards True.
         """

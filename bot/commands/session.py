@@ -16,7 +16,7 @@ from bot.logs import ContextLogger
 from bot.reporting import merge_reply, reply_lock
 from k8s.errors import KubernetesError
 
-# Commands a single comment may run; more are answered with a note instead.
+# The maximum number of commands one comment runs; the reply notes the rest.
 MAX_COMMANDS = 10
 
 
@@ -27,7 +27,7 @@ async def run_comment(
     commands: list[Command | UnknownCommand],
     logger: ContextLogger,
 ) -> None:
-    """Answer a comment's commands with one reply comment."""
+    """Run a comment's commands and reply with one comment."""
     owner = data["repository"]["owner"]["login"]
     repo = data["repository"]["name"]
     number = data["issue"]["number"]

@@ -39,7 +39,7 @@ routes = web.RouteTableDef()
 def _paged(
     request: web.Request, items: list[Any], render: Callable[[Any], Any]
 ) -> web.Response:
-    """Answer with the page of items that per_page and page select.
+    """Return a response with the page of items that per_page and page select.
 
     Like GitHub, the Link header names the next, last, first and previous
     pages, which clients follow to read a whole list.

@@ -55,7 +55,7 @@ async def test_others_are_refused(stack, user, access):
 
 
 async def test_failed_permission_check_refuses(stack):
-    # Without the metadata permission GitHub answers the permission check 403.
+    # Without the metadata permission GitHub rejects the permission check with 403.
     permissions = {
         "contents": "read",
         "statuses": "write",

@@ -1,4 +1,4 @@
-"""The clean-up never touches a Service while a deploy in the same bot holds it."""
+"""The clean-up never touches a Service while a deploy in the same bot has its Lease."""
 
 from __future__ import annotations
 
