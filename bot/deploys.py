@@ -31,7 +31,7 @@ from bot.repo_config import (
     load_config,
     pod_resources,
 )
-from bot.reporting import DEPLOY_CONTEXT, Reporter
+from bot.reporting import Reporter
 from bot.scaling import check_overrides
 from bot.settings import Settings
 from k8s import environments, releases
@@ -453,13 +453,3 @@ class Deployer:
             logger.info("Removed the failed release.")
         except KubernetesError as error:
             logger.error("Removing the failed release failed: %s", error)
-
-
-# Names that other modules import from here.
-__all__ = [
-    "DEPLOY_CONTEXT",
-    "FINAL_STATES",
-    "HANDLED_STATES",
-    "Deployer",
-    "DeploymentJob",
-]

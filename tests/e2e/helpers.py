@@ -6,7 +6,7 @@ from typing import Any
 
 from bot import github
 from bot.app import CONTEXT, QUEUE
-from bot.deploys import DEPLOY_CONTEXT
+from bot.reporting import DEPLOY_CONTEXT
 from demo.stack import Stack
 from k8s.manifests import RELEASE_LABEL, SHA_LABEL
 from k8s.names import namespace_name, service_name
